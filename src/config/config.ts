@@ -1,0 +1,68 @@
+// Configuration: read from the environment and validated once, here; shared by the API and the worker.
+import os from 'node:os';
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Int = (min: number, max: number, def: number, description: string) =>
+  Type.Integer({ minimum: min, maximum: max, default: def, description });
+
+export const ConfigSchema = Type.Object({
+  ROLE: Type.Enum(['all', 'api', 'worker'], {
+    default: 'all',
+    description: 'all: API + worker (+ embedded Redis when REDIS_URL is unset); api; worker',
+  }),
+  PORT: Int(0, 65535, 3000, 'HTTP port'),
+  HOST: Type.String({ default: '127.0.0.1', description: 'Listen address; the container sets 0.0.0.0' }),
+  REDIS_URL: Type.Optional(
+    Type.String({ description: 'redis://host:port/db; unset: start a private redis-server under DATA_DIR' }),
+  ),
+  DATA_DIR: Type.String({ default: './data', description: 'Datasets, models, checkpoints (shared by API and workers)' }),
+  WORKER_CONCURRENCY: Int(1, 256, Math.max(1, os.availableParallelism()), 'Jobs trained side by side per worker'),
+  TFJS_BACKEND: Type.Enum(['auto', 'tensorflow', 'wasm', 'cpu'], { default: 'auto' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  API_KEYS: Type.Optional(
+    Type.String({ description: 'Comma-separated bearer keys, or sha256:<hex> hashes of them; unset: no auth' }),
+  ),
+  JOB_ATTEMPTS: Int(1, 100, 5, 'Attempts of a training job before it fails (transient errors, lost workers)'),
+  MODEL_CACHE_SIZE: Int(1, 100_000, 64, 'Loaded models kept for prediction'),
+  BODY_LIMIT_BYTES: Int(1024, 1024 ** 3, 50 * 1024 * 1024, 'Largest request body'),
+  MAX_ROWS: Int(1, 100_000_000, 1_000_000, 'Rows per dataset'),
+  MAX_FEATURES: Int(1, 10_000, 4096, 'Features per dataset'),
+  MAX_UNITS: Int(1, 4096, 4096, 'Units of one hidden layer'),
+  MAX_LAYERS: Int(1, 32, 16, 'Hidden layers'),
+  MAX_EPOCHS: Int(1, 10_000, 1000, 'Epochs of one job'),
+  MAX_BATCH_SIZE: Int(1, 65_536, 8192, 'Batch size'),
+  MAX_PARAMETERS: Int(1, 1e9, 20_000_000, 'Weights of one model'),
+  MAX_PREDICT_INSTANCES: Int(1, 1_000_000, 10_000, 'Rows of one prediction request'),
+  RATE_LIMIT_MAX: Int(0, 1e9, 6000, 'Requests per window per client on job submission and prediction; 0 turns it off'),
+  RATE_LIMIT_WINDOW_MS: Int(1, 3_600_000, 60_000, 'Rate-limit window'),
+  CORS_ORIGIN: Type.Optional(Type.String({ description: 'Comma-separated allowed origins; unset: CORS off' })),
+  SHUTDOWN_TIMEOUT_MS: Int(1000, 600_000, 30_000, 'Longest graceful shutdown before exit'),
+});
+
+export type Config = Static<typeof ConfigSchema> & { DATA_DIR: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const errors = [...Value.Errors(ConfigSchema, converted)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const name = e.instancePath.replace(/^\//, '') || 'environment';
+      return `${name}=${JSON.stringify(raw[name] ?? '')}: ${e.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
+  }
+  const config = converted as Config;
+  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+}

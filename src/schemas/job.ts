@@ -1,0 +1,87 @@
+// Training job shapes: the HTTP request, the BullMQ payload and progress, and the status users read.
+import { Type, type Static } from 'typebox';
+import { ModelRequest, ModelSpec, ResolvedTraining, TrainingOptions } from './model-spec.js';
+import { EpochMetrics } from './checkpoint.js';
+import { DatasetUpload } from './dataset.js';
+
+export const TrainingJobRequest = Type.Object(
+  {
+    datasetId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'An uploaded or builtin:* dataset' })),
+    data: Type.Optional(
+      Type.Object(
+        { features: DatasetUpload.properties.features, labels: DatasetUpload.properties.labels },
+        { additionalProperties: false, description: 'Inline data, stored as a dataset first' },
+      ),
+    ),
+    model: ModelRequest,
+    training: Type.Optional(TrainingOptions),
+  },
+  { additionalProperties: false, description: 'Exactly one of datasetId and data' },
+);
+export type TrainingJobRequest = Static<typeof TrainingJobRequest>;
+
+export const JobStatusName = Type.Enum(['queued', 'running', 'completed', 'failed', 'cancelled']);
+export type JobStatusName = Static<typeof JobStatusName>;
+
+/** What the API puts on the queue: references only, never the rows themselves. */
+export interface TrainingJobPayload {
+  modelId: string;
+  datasetId: string;
+  spec: ModelSpec;
+  training: ResolvedTraining;
+  submittedAt: string;
+}
+
+/** What the processor reports through job.updateProgress. */
+export interface TrainingJobProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  valLoss?: number;
+  accuracy?: number;
+  valAccuracy?: number;
+  samplesPerSecond: number;
+  lastSavedEpoch: number;
+  backend: string;
+  history: EpochMetrics[];
+}
+
+export const JobProgress = Type.Object(
+  {
+    epoch: Type.Integer({ description: 'Epochs completed' }),
+    epochs: Type.Integer(),
+    batch: Type.Optional(Type.Integer()),
+    batches: Type.Optional(Type.Integer()),
+    loss: Type.Optional(Type.Number()),
+    valLoss: Type.Optional(Type.Number()),
+    accuracy: Type.Optional(Type.Number()),
+    valAccuracy: Type.Optional(Type.Number()),
+    samplesPerSecond: Type.Optional(Type.Number()),
+    lastSavedEpoch: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export const JobStatus = Type.Object(
+  {
+    jobId: Type.String(),
+    modelId: Type.String(),
+    status: JobStatusName,
+    progress: JobProgress,
+    history: Type.Array(EpochMetrics),
+    error: Type.Optional(Type.String()),
+    backend: Type.Optional(Type.String()),
+    attempts: Type.Integer({ description: 'Times a worker has started this job' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+export type JobStatus = Static<typeof JobStatus>;
+
+export const JobAccepted = Type.Object(
+  { jobId: Type.String(), modelId: Type.String(), status: JobStatusName },
+  { additionalProperties: false },
+);
