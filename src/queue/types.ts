@@ -32,6 +32,8 @@ export interface TrainingQueue {
   cancel(jobId: string): Promise<JobStatus | null>;
   /** Calls listener for every change of the job until the returned function is called. */
   subscribe(jobId: string, listener: (event: JobEvent) => void): Promise<() => void>;
+  /** Calls listener for every change of every job (metrics) until the returned function is called. */
+  subscribeAll(listener: (jobId: string, event: JobEvent) => void): Promise<() => void>;
   counts(): Promise<QueueCounts>;
   /** Throws (quickly) when Redis cannot be reached. */
   ping(): Promise<void>;
