@@ -64,5 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
   }
   const config = converted as Config;
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.HOST);
+  if (config.ROLE !== 'worker' && !loopback && !config.API_KEYS) {
+    throw new ConfigError(
+      `invalid configuration: API_KEYS is required when HOST=${config.HOST} (not loopback): ` +
+        'set API_KEYS=<key>[,<key>...] or sha256:<hex> hashes, or listen on HOST=127.0.0.1',
+    );
+  }
   return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
 }
