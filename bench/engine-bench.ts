@@ -1,0 +1,111 @@
+// Training throughput of the engine vs tf.layers fit on the same MLP (the seeds' 784-256-128-64-10,
+// BN before ReLU, batch 128, Adam) with synthetic data, on the active backend.
+// Usage: node dist/bench/engine-bench.js [rows=4096] [epochs=3]   (TFJS_BACKEND picks the backend)
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, resolveSpec, resolveTraining, train, type BackendPreference } from '../src/model/index.js';
+import { createPrng } from '../src/util/prng.js';
+
+const rows = Number(process.argv[2] ?? 4096);
+const epochs = Number(process.argv[3] ?? 3);
+const HIDDEN = [256, 128, 64];
+const D = 784;
+const K = 10;
+const BATCH = 128;
+
+function syntheticData(): { features: number[][]; labels: number[] } {
+  const p = createPrng(1);
+  const features: number[][] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const y = i % K;
+    features.push(Array.from({ length: D }, (_, j) => (j % K === y ? 0.5 : 0) + p.next()));
+    labels.push(y);
+  }
+  return { features, labels };
+}
+
+async function benchEngine(data: ReturnType<typeof syntheticData>) {
+  const training = resolveTraining({ epochs: epochs + 1, batchSize: BATCH, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 });
+  const spec = resolveSpec({ hidden: HIDDEN, task: 'multiclass' }, { inputDim: D, outputDim: K }, 1);
+  const t0 = performance.now();
+  const res = await train({
+    modelId: 'bench',
+    spec,
+    training,
+    data,
+  });
+  const wallMs = performance.now() - t0;
+  const checkpointBytes = JSON.stringify(res.last.checkpoint).length + JSON.stringify(res.last.state).length;
+  // what an epoch costs beyond its batches and metrics: snapshot, checkpoint, optimizer state, artifacts
+  const checkpointMs = (wallMs - res.history.reduce((s, h) => s + h.durationMs, 0)) / res.history.length;
+  const timed = res.history.slice(1); // epoch 1 is the warm-up
+  const trainSeconds = timed.reduce((s, h) => s + rows / h.samplesPerSecond, 0);
+  const epochMs = timed.reduce((s, h) => s + h.durationMs, 0) / timed.length;
+  return {
+    samplesPerSecond: (rows * timed.length) / trainSeconds,
+    epochMs,
+    wallMsAllEpochs: wallMs,
+    checkpointMsPerEpoch: checkpointMs,
+    checkpointJsonBytes: checkpointBytes,
+    finalLoss: timed[timed.length - 1].loss,
+    finalAccuracy: timed[timed.length - 1].accuracy,
+  };
+}
+
+async function benchLayers(data: ReturnType<typeof syntheticData>) {
+  const model = tf.sequential();
+  HIDDEN.forEach((units, i) => {
+    model.add(tf.layers.dense({ units, useBias: false, ...(i === 0 ? { inputShape: [D] } : {}) }));
+    model.add(tf.layers.batchNormalization());
+    model.add(tf.layers.activation({ activation: 'relu' }));
+  });
+  model.add(tf.layers.dense({ units: K, activation: 'softmax' }));
+  const optimizer = tf.train.adam(0.01);
+  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const x = tf.tensor2d(data.features);
+  const y = tf.tensor2d(data.labels, [rows, 1]);
+  try {
+    await model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: true, verbose: 0 }); // warm-up
+    const t0 = performance.now();
+    const h = await model.fit(x, y, { epochs, batchSize: BATCH, shuffle: true, verbose: 0 });
+    const ms = performance.now() - t0;
+    const loss = h.history.loss as number[];
+    return { samplesPerSecond: (rows * epochs) / (ms / 1000), epochMs: ms / epochs, finalLoss: loss[loss.length - 1] };
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const info = await initBackend((process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto');
+  const data = syntheticData();
+  const engine = await benchEngine(data);
+  const layers = await benchLayers(data);
+  const result = {
+    date: new Date().toISOString(),
+    backend: info.backend,
+    node: process.version,
+    cpus: os.cpus().length,
+    model: `${D}-${HIDDEN.join('-')}-${K}, BN before ReLU, batch ${BATCH}, Adam`,
+    rows,
+    timedEpochs: epochs,
+    engine,
+    tfLayers: layers,
+    speedup: engine.samplesPerSecond / layers.samplesPerSecond,
+  };
+  const dir = path.join(process.cwd(), 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `engine-${info.backend}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    `engine-bench ${info.backend}: engine ${engine.samplesPerSecond.toFixed(0)} samples/s ` +
+      `(epoch ${engine.epochMs.toFixed(0)} ms + checkpoint ${engine.checkpointMsPerEpoch.toFixed(0)} ms), tf.layers fit ${layers.samplesPerSecond.toFixed(0)} samples/s, ` +
+      `x${result.speedup.toFixed(2)}`,
+  );
+}
+
+await main();

@@ -1,0 +1,225 @@
+// The network's variables and its hand-written forward and backward passes.
+// Layout per hidden layer (see the spec): before-activation: Dense(no bias) -> BN -> act;
+// after-activation: Dense(bias) -> act -> BN; no BN: Dense(bias) -> act. Output: Dense(bias) -> logits.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSpec } from '../schemas/model-spec.js';
+import { createPrng } from '../util/prng.js';
+import { activate, activationBackward } from './activations.js';
+import { bnBackward, bnForwardInfer, bnForwardTrain, updateMovingStats, type BnParams } from './batch-norm.js';
+import { matMulAT, matMulBT } from './ops.js';
+
+/** tfjs-core's NamedTensor (not re-exported by @tensorflow/tfjs) */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+export interface HiddenLayer {
+  /** stable names used in checkpoints and artifacts */
+  denseName: string;
+  bnName: string;
+  activationName: string;
+  units: number;
+  kernel: tf.Variable;
+  bias?: tf.Variable;
+  bn?: BnParams;
+}
+
+export interface Network {
+  spec: ModelSpec;
+  /** unique per instance: tfjs variable names are global to the engine */
+  prefix: string;
+  hidden: HiddenLayer[];
+  outKernel: tf.Variable;
+  outBias: tf.Variable;
+  /** trainable variables in a fixed order (optimizer state is matched by position) */
+  trainable: tf.Variable[];
+}
+
+let instances = 0;
+
+/** Initial kernel values: glorot-uniform limit sqrt(6/(fan_in+fan_out)) or uniform(min, max). */
+export function initialKernels(spec: ModelSpec): Float32Array[] {
+  const prng = createPrng(spec.weightInit.seed);
+  const dims = [spec.inputDim, ...spec.hidden, spec.outputDim];
+  const out: Float32Array[] = [];
+  for (let l = 0; l + 1 < dims.length; l++) {
+    const fanIn = dims[l];
+    const fanOut = dims[l + 1];
+    const [lo, hi] =
+      spec.weightInit.method === 'uniform'
+        ? [spec.weightInit.min, spec.weightInit.max]
+        : [-Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut))];
+    const w = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < w.length; i++) w[i] = prng.uniform(lo, hi);
+    out.push(w);
+  }
+  return out;
+}
+
+export function hasBias(spec: ModelSpec): boolean {
+  return !(spec.batchNorm.enabled && spec.batchNorm.placement === 'before-activation');
+}
+
+export function createNetwork(spec: ModelSpec): Network {
+  const prefix = `bnnet${++instances}_${process.pid}`;
+  // the initial value is made inside the tidy so that only the variable survives
+  const v = (name: string, values: () => tf.Tensor, trainable: boolean): tf.Variable =>
+    tf.tidy(() => tf.variable(values(), trainable, `${prefix}/${name}`));
+  const kernels = initialKernels(spec);
+  const dims = [spec.inputDim, ...spec.hidden];
+  const trainable: tf.Variable[] = [];
+  const hidden = spec.hidden.map((units, i): HiddenLayer => {
+    const layer: HiddenLayer = {
+      denseName: `dense_${i}`,
+      bnName: `batch_norm_${i}`,
+      activationName: `activation_${i}`,
+      units,
+      kernel: v(`dense_${i}/kernel`, () => tf.tensor2d(kernels[i], [dims[i], units]), true),
+    };
+    trainable.push(layer.kernel);
+    if (hasBias(spec)) trainable.push((layer.bias = v(`dense_${i}/bias`, () => tf.zeros([units]), true)));
+    if (spec.batchNorm.enabled) {
+      layer.bn = {
+        gamma: v(`batch_norm_${i}/gamma`, () => tf.ones([units]), true),
+        beta: v(`batch_norm_${i}/beta`, () => tf.zeros([units]), true),
+        movingMean: v(`batch_norm_${i}/moving_mean`, () => tf.zeros([units]), false),
+        movingVariance: v(`batch_norm_${i}/moving_variance`, () => tf.ones([units]), false),
+      };
+      trainable.push(layer.bn.gamma, layer.bn.beta);
+    }
+    return layer;
+  });
+  const last = spec.hidden[spec.hidden.length - 1];
+  const outKernel = v('dense_out/kernel', () => tf.tensor2d(kernels[kernels.length - 1], [last, spec.outputDim]), true);
+  const outBias = v('dense_out/bias', () => tf.zeros([spec.outputDim]), true);
+  trainable.push(outKernel, outBias);
+  return { spec, prefix, hidden, outKernel, outBias, trainable };
+}
+
+/** Every variable (trainable and moving statistics) by its stable name. */
+export function namedVariables(net: Network): Map<string, tf.Variable> {
+  const map = new Map<string, tf.Variable>();
+  const stable = (v: tf.Variable) => v.name.slice(net.prefix.length + 1);
+  for (const l of net.hidden) {
+    for (const v of [l.kernel, l.bias, l.bn?.gamma, l.bn?.beta, l.bn?.movingMean, l.bn?.movingVariance]) {
+      if (v) map.set(stable(v), v);
+    }
+  }
+  map.set(stable(net.outKernel), net.outKernel);
+  map.set(stable(net.outBias), net.outBias);
+  return map;
+}
+
+export function stableName(net: Network, variableName: string): string {
+  return variableName.startsWith(`${net.prefix}/`) ? variableName.slice(net.prefix.length + 1) : variableName;
+}
+
+export function disposeNetwork(net: Network): void {
+  for (const v of namedVariables(net).values()) v.dispose();
+}
+
+function dense(x: tf.Tensor2D, kernel: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
+  const z = tf.matMul(x, kernel) as tf.Tensor2D;
+  return bias ? (tf.add(z, bias) as tf.Tensor2D) : z;
+}
+
+/** Inference forward pass (frozen moving statistics): returns the logits. */
+export function forwardInfer(net: Network, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { activation, batchNorm } = net.spec;
+    let a = x;
+    for (const l of net.hidden) {
+      const z = dense(a, l.kernel, l.bias);
+      if (!l.bn) a = activate(activation, z);
+      else if (batchNorm.placement === 'before-activation') a = activate(activation, bnForwardInfer(z, l.bn, batchNorm.epsilon));
+      else a = bnForwardInfer(activate(activation, z), l.bn, batchNorm.epsilon);
+    }
+    return dense(a, net.outKernel, net.outBias);
+  });
+}
+
+interface LayerCache {
+  input: tf.Tensor2D;
+  /** output of the activation function */
+  act: tf.Tensor2D;
+  hhat?: tf.Tensor2D;
+  invStd?: tf.Tensor1D;
+}
+
+export interface TrainForward {
+  logits: tf.Tensor2D;
+  caches: LayerCache[];
+  lastHidden: tf.Tensor2D;
+}
+
+/**
+ * Training forward pass with batch statistics; also moves the moving averages (call inside a tf.tidy).
+ * The moving statistics never feed this pass, so updating them here does not change the gradients.
+ */
+export function forwardTrain(net: Network, x: tf.Tensor2D): TrainForward {
+  const { activation, batchNorm } = net.spec;
+  const m = x.shape[0];
+  const caches: LayerCache[] = [];
+  let a = x;
+  for (const l of net.hidden) {
+    const z = dense(a, l.kernel, l.bias);
+    const cache: LayerCache = { input: a, act: z };
+    if (!l.bn) {
+      cache.act = activate(activation, z);
+      a = cache.act;
+    } else {
+      const gamma = l.bn.gamma as tf.Tensor1D;
+      const beta = l.bn.beta as tf.Tensor1D;
+      const before = batchNorm.placement === 'before-activation';
+      if (before) {
+        const bn = bnForwardTrain(z, gamma, beta, batchNorm.epsilon);
+        cache.act = activate(activation, bn.r);
+        Object.assign(cache, { hhat: bn.hhat, invStd: bn.invStd });
+        updateMovingStats(l.bn, bn.mean, bn.variance, m, batchNorm.momentum, batchNorm.varianceEstimator);
+        a = cache.act;
+      } else {
+        cache.act = activate(activation, z);
+        const bn = bnForwardTrain(cache.act, gamma, beta, batchNorm.epsilon);
+        Object.assign(cache, { hhat: bn.hhat, invStd: bn.invStd });
+        updateMovingStats(l.bn, bn.mean, bn.variance, m, batchNorm.momentum, batchNorm.varianceEstimator);
+        a = bn.r;
+      }
+    }
+    caches.push(cache);
+  }
+  return { logits: dense(a, net.outKernel, net.outBias), caches, lastHidden: a };
+}
+
+/** Gradients of every trainable variable, in `net.trainable` order (call inside a tf.tidy). */
+export function backward(net: Network, fwd: TrainForward, dLogits: tf.Tensor2D): NamedTensor[] {
+  const { activation, batchNorm } = net.spec;
+  const grads = new Map<tf.Variable, tf.Tensor>();
+  grads.set(net.outKernel, matMulAT(fwd.lastHidden, dLogits));
+  grads.set(net.outBias, tf.sum(dLogits, 0));
+  let dA = matMulBT(dLogits, net.outKernel as tf.Tensor2D); // dl/d(input of the output layer)
+  for (let i = net.hidden.length - 1; i >= 0; i--) {
+    const l = net.hidden[i];
+    const c = fwd.caches[i];
+    let dz: tf.Tensor2D;
+    if (!l.bn) {
+      dz = activationBackward(activation, dA, c.act);
+    } else {
+      const gamma = l.bn.gamma as tf.Tensor1D;
+      if (batchNorm.placement === 'before-activation') {
+        const dr = activationBackward(activation, dA, c.act);
+        const g = bnBackward(dr, c.hhat!, c.invStd!, gamma);
+        grads.set(l.bn.gamma, g.dgamma).set(l.bn.beta, g.dbeta);
+        dz = g.dh;
+      } else {
+        const g = bnBackward(dA, c.hhat!, c.invStd!, gamma);
+        grads.set(l.bn.gamma, g.dgamma).set(l.bn.beta, g.dbeta);
+        dz = activationBackward(activation, g.dh, c.act);
+      }
+    }
+    grads.set(l.kernel, matMulAT(c.input, dz));
+    if (l.bias) grads.set(l.bias, tf.sum(dz, 0));
+    if (i > 0) dA = matMulBT(dz, l.kernel as tf.Tensor2D); // the input layer needs no dx
+  }
+  return net.trainable.map((v) => ({ name: v.name, tensor: grads.get(v)! }));
+}

@@ -1,0 +1,202 @@
+// Resolving and validating a model specification and its data. PURE: no tfjs here, so the API can
+// reject a bad request before it is queued. Messages are user-facing and name the offending field.
+import {
+  SPEC_LIMITS,
+  type ModelRequest,
+  type ModelSpec,
+  type ResolvedTraining,
+  type TaskName,
+  type TrainingOptions,
+} from '../schemas/model-spec.js';
+import type { Matrix } from './types.js';
+import { SpecError } from './errors.js';
+
+const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'linear'] as const;
+const TASKS = ['binary', 'multiclass', 'regression'] as const;
+const PLACEMENTS = ['before-activation', 'after-activation'] as const;
+const ESTIMATORS = ['biased', 'unbiased'] as const;
+const INIT_METHODS = ['glorot-uniform', 'uniform'] as const;
+const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
+const MAX_SEED = 2 ** 31 - 1;
+
+export interface Dims {
+  inputDim: number;
+  outputDim: number;
+}
+
+/** A fresh random seed; recorded in the resolved options so the run can be reproduced. */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * MAX_SEED);
+}
+
+/**
+ * Fills every default of the model request. `trainingSeed` is the resolved training seed, which
+ * weightInit.seed defaults to (a random seed when neither is given).
+ */
+export function resolveSpec(model: ModelRequest, dims: Dims, trainingSeed?: number): ModelSpec {
+  const bn = model.batchNorm ?? {};
+  const wi = model.weightInit ?? {};
+  return {
+    inputDim: dims.inputDim,
+    outputDim: dims.outputDim,
+    hidden: [...model.hidden],
+    activation: model.activation ?? 'relu',
+    task: model.task,
+    batchNorm: {
+      enabled: bn.enabled ?? true,
+      placement: bn.placement ?? 'before-activation',
+      momentum: bn.momentum ?? 0.99,
+      epsilon: bn.epsilon ?? 1e-3,
+      varianceEstimator: bn.varianceEstimator ?? 'biased',
+    },
+    weightInit: {
+      method: wi.method ?? 'glorot-uniform',
+      min: wi.min ?? -0.05,
+      max: wi.max ?? 0.05,
+      seed: wi.seed ?? trainingSeed ?? randomSeed(),
+    },
+  };
+}
+
+export function resolveTraining(opts: TrainingOptions = {}): ResolvedTraining {
+  return {
+    epochs: opts.epochs ?? 10,
+    batchSize: opts.batchSize ?? 32,
+    optimizer: opts.optimizer ?? 'adam',
+    learningRate: opts.learningRate ?? 0.01,
+    validationSplit: opts.validationSplit ?? 0.2,
+    shuffle: opts.shuffle ?? true,
+    seed: opts.seed ?? randomSeed(),
+    progressEveryBatches: opts.progressEveryBatches ?? 0,
+  };
+}
+
+/** binary and regression: 1 output; multiclass: max label + 1 classes, at least 2. */
+export function outputDimFor(task: TaskName, labels: readonly number[]): number {
+  if (task !== 'multiclass') return 1;
+  let max = -1;
+  for (const y of labels) if (Number.isFinite(y) && y > max) max = y;
+  return Math.max(2, Math.floor(max) + 1);
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (v === undefined) return 'nothing';
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): void {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new SpecError(field, `must be one of ${allowed.join(', ')} (got ${describe(value)})`);
+  }
+}
+
+function intIn(field: string, value: unknown, min: number, max: number): void {
+  if (!isInt(value)) throw new SpecError(field, `must be an integer (got ${describe(value)})`);
+  if (value < min) throw new SpecError(field, min === 1 ? 'must be > 0' : `must be >= ${min}`);
+  if (value > max) throw new SpecError(field, `must be <= ${max} (got ${value})`);
+}
+
+/** Throws SpecError naming the first invalid field of a resolved specification. */
+export function validateSpec(spec: ModelSpec): void {
+  intIn('model.inputDim', spec.inputDim, 1, SPEC_LIMITS.maxFeatures);
+  oneOf('model.task', spec.task, TASKS);
+  oneOf('model.activation', spec.activation, ACTIVATIONS);
+  if (!Array.isArray(spec.hidden) || spec.hidden.length === 0) {
+    throw new SpecError('model.hidden', 'must list at least one hidden layer');
+  }
+  if (spec.hidden.length > SPEC_LIMITS.maxLayers) {
+    throw new SpecError('model.hidden', `must have at most ${SPEC_LIMITS.maxLayers} layers (got ${spec.hidden.length})`);
+  }
+  spec.hidden.forEach((units, i) => intIn(`model.hidden[${i}]`, units, 1, SPEC_LIMITS.maxUnits));
+  if (spec.task === 'multiclass') intIn('model.outputDim', spec.outputDim, 2, SPEC_LIMITS.maxClasses);
+  else if (spec.outputDim !== 1) {
+    throw new SpecError('model.outputDim', `must be 1 for task ${spec.task} (got ${describe(spec.outputDim)})`);
+  }
+
+  const bn = spec.batchNorm;
+  if (typeof bn?.enabled !== 'boolean') throw new SpecError('model.batchNorm.enabled', 'must be true or false');
+  oneOf('model.batchNorm.placement', bn.placement, PLACEMENTS);
+  oneOf('model.batchNorm.varianceEstimator', bn.varianceEstimator, ESTIMATORS);
+  if (!isFiniteNumber(bn.momentum) || bn.momentum < 0 || bn.momentum >= 1) {
+    throw new SpecError('model.batchNorm.momentum', `must be in [0, 1) (got ${describe(bn.momentum)})`);
+  }
+  if (!isFiniteNumber(bn.epsilon) || bn.epsilon <= 0) {
+    throw new SpecError('model.batchNorm.epsilon', `must be > 0 (got ${describe(bn.epsilon)})`);
+  }
+  if (bn.epsilon > 1) throw new SpecError('model.batchNorm.epsilon', `must be <= 1 (got ${bn.epsilon})`);
+
+  const wi = spec.weightInit;
+  oneOf('model.weightInit.method', wi?.method, INIT_METHODS);
+  if (!isFiniteNumber(wi.min)) throw new SpecError('model.weightInit.min', `must be a finite number (got ${describe(wi.min)})`);
+  if (!isFiniteNumber(wi.max)) throw new SpecError('model.weightInit.max', `must be a finite number (got ${describe(wi.max)})`);
+  if (wi.method === 'uniform' && wi.min >= wi.max) {
+    throw new SpecError('model.weightInit.min', `must be < model.weightInit.max (got min ${wi.min}, max ${wi.max})`);
+  }
+  intIn('model.weightInit.seed', wi.seed, 0, MAX_SEED);
+}
+
+/** Throws SpecError naming the first invalid resolved training option. */
+export function validateTraining(t: ResolvedTraining): void {
+  intIn('training.epochs', t.epochs, 1, SPEC_LIMITS.maxEpochs);
+  intIn('training.batchSize', t.batchSize, 1, SPEC_LIMITS.maxBatchSize);
+  oneOf('training.optimizer', t.optimizer, OPTIMIZERS);
+  if (!isFiniteNumber(t.learningRate) || t.learningRate <= 0) {
+    throw new SpecError('training.learningRate', `must be > 0 (got ${describe(t.learningRate)})`);
+  }
+  if (!isFiniteNumber(t.validationSplit) || t.validationSplit < 0 || t.validationSplit > 0.9) {
+    throw new SpecError('training.validationSplit', `must be in [0, 0.9] (got ${describe(t.validationSplit)})`);
+  }
+  if (typeof t.shuffle !== 'boolean') throw new SpecError('training.shuffle', 'must be true or false');
+  intIn('training.seed', t.seed, 0, MAX_SEED);
+  intIn('training.progressEveryBatches', t.progressEveryBatches, 0, 1_000_000);
+}
+
+/**
+ * Throws SpecError naming the first invalid cell: empty data, ragged rows, wrong feature count,
+ * NaN/Infinity, labels outside what the task accepts. `prefix` names the matrix ('data', 'validation').
+ */
+export function validateData(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 'task'>, data: Matrix, prefix = 'data'): void {
+  const { features, labels } = data ?? ({} as Matrix);
+  if (!Array.isArray(features)) throw new SpecError(`${prefix}.features`, 'must be an array of rows');
+  if (!Array.isArray(labels)) throw new SpecError(`${prefix}.labels`, 'must be an array of numbers');
+  if (features.length === 0) throw new SpecError(`${prefix}.features`, 'must contain at least one row');
+  if (labels.length !== features.length) {
+    throw new SpecError(`${prefix}.labels`, `must have one label per row (${features.length} rows, ${labels.length} labels)`);
+  }
+  const d = spec.inputDim;
+  for (let i = 0; i < features.length; i++) {
+    const row = features[i];
+    if (!Array.isArray(row)) throw new SpecError(`${prefix}.features[${i}]`, 'must be an array of numbers');
+    if (row.length !== d) {
+      throw new SpecError(`${prefix}.features[${i}]`, `has ${row.length} values, expected ${d} (the model's inputDim)`);
+    }
+    for (let j = 0; j < d; j++) {
+      const v = row[j];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new SpecError(`${prefix}.features[${i}][${j}]`, `must be a finite number (got ${describe(v)})`);
+      }
+    }
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    const field = `${prefix}.labels[${i}]`;
+    if (typeof y !== 'number' || !Number.isFinite(y)) throw new SpecError(field, `must be a finite number (got ${describe(y)})`);
+    if (spec.task === 'binary' && y !== 0 && y !== 1) throw new SpecError(field, `must be 0 or 1 for a binary task (got ${y})`);
+    if (spec.task === 'multiclass' && (!Number.isInteger(y) || y < 0 || y >= spec.outputDim)) {
+      throw new SpecError(field, `must be an integer class in [0, ${spec.outputDim}) (got ${y})`);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// The training loop: mini-batches with a hand-written backward pass, per-epoch metrics, checkpoints,
+// resume, cancellation and divergence. One tf.tidy per batch; everything else is disposed in finally.
+import * as tf from '@tensorflow/tfjs';
+import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type CheckpointDocument, type EpochMetrics, type TrainingState } from '../schemas/checkpoint.js';
+import type { TaskName } from '../schemas/model-spec.js';
+import { createPrng, deriveSeed } from '../util/prng.js';
+import { initBackend } from './backend.js';
+import { restoreVariables, snapshot, toLayers } from './checkpoint-format.js';
+import { batchTensors, sliceTensors, split, type Packed } from './data.js';
+import { SpecError, TrainingCancelledError, TrainingDivergedError } from './errors.js';
+import { lossAndGrad } from './losses.js';
+import { backward, createNetwork, disposeNetwork, forwardInfer, forwardTrain, namedVariables, type Network } from './network.js';
+import { createOptimizer, disposeOptimizer, restoreOptimizer, saveOptimizer } from './optimizer.js';
+import { validateData, validateSpec, validateTraining } from './spec.js';
+import { artifactTemplate, buildArtifacts, type ArtifactTemplate } from './tfjs-artifacts.js';
+import type { SavedCheckpoint, TrainArgs, TrainResult } from './types.js';
+
+const EVAL_CHUNK = 4096;
+/** Longest stretch without giving the event loop a turn (abort signals, IPC, lock renewals). */
+const YIELD_EVERY_MS = 20;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** One optimisation step; returns the batch's mean loss and number of correct predictions. */
+function trainStep(net: Network, opt: tf.Optimizer, x: tf.Tensor2D, y: tf.Tensor): { loss: number; correct: number } {
+  const stats = tf.tidy(() => {
+    const fwd = forwardTrain(net, x);
+    const { loss, dLogits, correct } = lossAndGrad(net.spec.task, fwd.logits, y);
+    opt.applyGradients(backward(net, fwd, dLogits!));
+    return tf.stack([loss, correct ?? tf.scalar(0)]);
+  });
+  const [loss, correct] = stats.dataSync();
+  stats.dispose();
+  return { loss, correct };
+}
+
+/** Inference-mode loss and accuracy over all rows of `p`. */
+function evaluate(net: Network, p: Packed, task: TaskName): { loss: number; accuracy?: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let from = 0; from < p.n; from += EVAL_CHUNK) {
+    const to = Math.min(p.n, from + EVAL_CHUNK);
+    const { x, y } = sliceTensors(p, from, to, task);
+    const stats = tf.tidy(() => {
+      const out = lossAndGrad(task, forwardInfer(net, x), y, false);
+      return tf.stack([out.loss, out.correct ?? tf.scalar(0)]);
+    });
+    const [l, c] = stats.dataSync();
+    tf.dispose([x, y, stats]);
+    lossSum += l * (to - from);
+    correct += c;
+  }
+  return { loss: lossSum / p.n, accuracy: task === 'regression' ? undefined : correct / p.n };
+}
+
+interface Run {
+  args: TrainArgs;
+  net: Network;
+  opt: tf.Optimizer;
+  vars: Map<string, tf.Variable>;
+  template: ArtifactTemplate;
+  backend: string;
+}
+
+async function save(run: Run, epoch: number, metrics: EpochMetrics, history: EpochMetrics[]): Promise<SavedCheckpoint> {
+  const { args, net } = run;
+  const snap = await snapshot(run.vars);
+  const checkpoint: CheckpointDocument = {
+    format: CHECKPOINT_FORMAT,
+    modelId: args.modelId,
+    epoch,
+    createdAt: new Date().toISOString(),
+    backend: run.backend,
+    spec: structuredClone(args.spec),
+    training: structuredClone(args.training),
+    metrics: { ...metrics },
+    layers: toLayers(net, snap),
+  };
+  const state: TrainingState = {
+    format: TRAINING_STATE_FORMAT,
+    modelId: args.modelId,
+    epoch,
+    history: history.map((h) => ({ ...h })),
+    optimizer: { type: args.training.optimizer, weights: await saveOptimizer(run.opt, net) },
+  };
+  return { checkpoint, state, artifacts: buildArtifacts(run.template, snap) };
+}
+
+/** JSON with sorted keys: specs built by different code paths compare equal when their values do. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : val,
+  );
+}
+
+function checkArgs(args: TrainArgs): void {
+  validateSpec(args.spec);
+  validateTraining(args.training);
+  validateData(args.spec, args.data);
+  if (args.validation) validateData(args.spec, args.validation, 'validation');
+  const r = args.resume;
+  if (r) {
+    if (r.checkpoint.format !== CHECKPOINT_FORMAT) throw new SpecError('resume.checkpoint.format', `must be ${CHECKPOINT_FORMAT}`);
+    if (r.state.format !== TRAINING_STATE_FORMAT) throw new SpecError('resume.state.format', `must be ${TRAINING_STATE_FORMAT}`);
+    if (r.state.epoch !== r.checkpoint.epoch) {
+      throw new SpecError('resume.state.epoch', `is ${r.state.epoch} but the checkpoint's epoch is ${r.checkpoint.epoch}`);
+    }
+    if (canonical(r.checkpoint.spec) !== canonical(args.spec)) {
+      throw new SpecError('resume.checkpoint.spec', 'differs from the model specification being trained');
+    }
+  }
+}
+
+export async function train(args: TrainArgs): Promise<TrainResult> {
+  checkArgs(args);
+  const { backend } = await initBackend();
+  const { spec, training } = args;
+  const task = spec.task;
+  const { train: rows, val } = split(args.data, args.validation, training.validationSplit, spec.inputDim, task);
+  const template = await artifactTemplate(spec);
+
+  const net = createNetwork(spec);
+  const opt = createOptimizer(training);
+  const run: Run = { args, net, opt, vars: namedVariables(net), template, backend };
+  try {
+    let startEpoch = 0;
+    let history: EpochMetrics[] = [];
+    let last: SavedCheckpoint | undefined;
+    if (args.resume) {
+      restoreVariables(run.vars, args.resume.checkpoint.layers);
+      await restoreOptimizer(opt, training.optimizer, net, args.resume.state.optimizer);
+      startEpoch = args.resume.checkpoint.epoch;
+      history = args.resume.state.history.filter((h) => h.epoch <= startEpoch).map((h) => ({ ...h }));
+    }
+    let lastSaved = startEpoch;
+    const nBatches = Math.ceil(rows.n / training.batchSize);
+    const order = new Uint32Array(rows.n);
+
+    for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
+      const t0 = performance.now();
+      for (let i = 0; i < rows.n; i++) order[i] = i;
+      if (training.shuffle) createPrng(deriveSeed(training.seed, epoch)).shuffle(order);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lastYield = performance.now();
+      for (let b = 0; b < nBatches; b++) {
+        if (args.signal?.aborted) throw new TrainingCancelledError(lastSaved);
+        const idx = order.subarray(b * training.batchSize, Math.min(rows.n, (b + 1) * training.batchSize));
+        const { x, y } = batchTensors(rows, idx, task);
+        let step: { loss: number; correct: number };
+        try {
+          step = trainStep(net, opt, x, y);
+        } finally {
+          tf.dispose([x, y]);
+        }
+        if (!Number.isFinite(step.loss)) throw new TrainingDivergedError(epoch, b + 1, lastSaved);
+        lossSum += step.loss * idx.length;
+        correct += step.correct;
+        seen += idx.length;
+        const every = training.progressEveryBatches;
+        if (every > 0 && (b + 1) % every === 0 && args.onProgress) {
+          await args.onProgress({
+            kind: 'batch',
+            epoch,
+            epochs: training.epochs,
+            batch: b + 1,
+            batches: nBatches,
+            loss: lossSum / seen,
+            accuracy: task === 'regression' ? undefined : correct / seen,
+            samplesPerSecond: seen / ((performance.now() - t0) / 1000),
+          });
+        }
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await yieldToLoop();
+          lastYield = performance.now();
+        }
+      }
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const metrics: EpochMetrics = { epoch, loss: lossSum / seen, samplesPerSecond: seen / trainSeconds, durationMs: 0 };
+      if (task !== 'regression') metrics.accuracy = correct / seen;
+      if (val) {
+        const v = evaluate(net, val, task);
+        metrics.valLoss = v.loss;
+        if (v.accuracy !== undefined) metrics.valAccuracy = v.accuracy;
+      }
+      metrics.durationMs = performance.now() - t0;
+      history.push(metrics);
+      last = await save(run, epoch, metrics, history);
+      if (args.onCheckpoint) await args.onCheckpoint(last);
+      lastSaved = epoch;
+      if (args.onProgress) {
+        await args.onProgress({
+          kind: 'epoch',
+          epoch,
+          epochs: training.epochs,
+          batch: nBatches,
+          batches: nBatches,
+          loss: metrics.loss,
+          valLoss: metrics.valLoss,
+          accuracy: metrics.accuracy,
+          valAccuracy: metrics.valAccuracy,
+          samplesPerSecond: metrics.samplesPerSecond,
+        });
+      }
+    }
+    if (!last) {
+      // resumed at or past the last epoch: hand back the restored state unchanged
+      const prev = history[history.length - 1] ?? args.resume!.checkpoint.metrics;
+      last = await save(run, startEpoch, prev, history);
+    }
+    return { epochs: last.checkpoint.epoch, history, last, backend };
+  } finally {
+    disposeNetwork(net);
+    disposeOptimizer(opt);
+  }
+}

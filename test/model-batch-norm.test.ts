@@ -1,0 +1,193 @@
+// Batch Normalization: training forward, moving averages and the backward pass against plain-JS references.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/index.js';
+import { bnBackward, bnForwardTrain } from '../src/model/batch-norm.js';
+import { backward, createNetwork, disposeNetwork, forwardTrain } from '../src/model/network.js';
+import { lossAndGrad } from '../src/model/losses.js';
+import { createPrng } from '../src/util/prng.js';
+import type { BatchNormLayer } from '../src/schemas/checkpoint.js';
+import type { ModelRequest } from '../src/schemas/model-spec.js';
+import { columnStats, maxAbsDiff, randomMatrix } from './model-helpers.js';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+const H = [
+  [1.5, -2.0, 0.25],
+  [0.5, 3.0, -1.0],
+  [-1.0, 0.5, 0.75],
+  [2.0, -0.5, 1.5],
+];
+const GAMMA = [1.5, 0.5, -2.0];
+const BETA = [0.1, -0.2, 0.3];
+const EPS = 1e-3;
+
+/** BN training forward in float64: (h - mu) / sqrt(var + eps) * gamma + beta, biased variance. */
+function bnForwardJs(h: number[][], gamma: number[], beta: number[], eps: number) {
+  const { mean, variance } = columnStats(h);
+  const hhat = h.map((row) => row.map((v, j) => (v - mean[j]) / Math.sqrt(variance[j] + eps)));
+  const r = hhat.map((row) => row.map((v, j) => gamma[j] * v + beta[j]));
+  return { mean, variance, hhat, r };
+}
+
+test('1. BN training forward equals the formula computed by hand', () => {
+  const js = bnForwardJs(H, GAMMA, BETA, EPS);
+  const out = tf.tidy(() => {
+    const o = bnForwardTrain(tf.tensor2d(H), tf.tensor1d(GAMMA), tf.tensor1d(BETA), EPS);
+    return [o.r, o.hhat, o.mean, o.variance].map((t) => Array.from(t.dataSync()));
+  });
+  assert.ok(maxAbsDiff(out[0], js.r.flat()) < 1e-5, `r differs by ${maxAbsDiff(out[0], js.r.flat())}`);
+  assert.ok(maxAbsDiff(out[1], js.hhat.flat()) < 1e-5);
+  assert.ok(maxAbsDiff(out[2], js.mean) < 1e-6);
+  assert.ok(maxAbsDiff(out[3], js.variance) < 1e-5, 'the batch variance is the biased (1/m) one');
+  // a concrete number: column 0 has mean 0.75, biased variance 1.3125
+  assert.ok(Math.abs(js.mean[0] - 0.75) < 1e-12 && Math.abs(js.variance[0] - 1.3125) < 1e-12);
+  assert.ok(Math.abs(out[0][0] - (1.5 * (1.5 - 0.75) / Math.sqrt(1.3125 + EPS) + 0.1)) < 1e-5);
+});
+
+for (const estimator of ['biased', 'unbiased'] as const) {
+  test(`2. one training step moves the moving statistics by the EMA formula (${estimator})`, async () => {
+    const rho = 0.9;
+    const data = randomMatrix(11, 8, 3, (x) => (x[0] > 0 ? 1 : 0));
+    const training = resolveTraining({ epochs: 1, batchSize: 8, validationSplit: 0, shuffle: false, seed: 5, optimizer: 'sgd' });
+    const model: ModelRequest = {
+      hidden: [4],
+      task: 'binary',
+      batchNorm: { momentum: rho, varianceEstimator: estimator },
+      weightInit: { method: 'uniform', min: -0.5, max: 0.5 },
+    };
+    const spec = resolveSpec(model, { inputDim: 3, outputDim: 1 }, training.seed);
+    const res = await train({ modelId: 'ema', spec, training, data });
+
+    // h = x . W0 from the initial weights, drawn by hand from the same PRNG stream
+    const p = createPrng(spec.weightInit.seed);
+    const w = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => Math.fround(p.uniform(-0.5, 0.5))));
+    const h = data.features.map((x) => w[0].map((_, j) => x.reduce((s, xi, i) => s + xi * w[i][j], 0)));
+    const { mean, variance } = columnStats(h);
+    const m = h.length;
+    const v = estimator === 'unbiased' ? variance.map((q) => (q * m) / (m - 1)) : variance;
+    const expMean = mean.map((mu) => rho * 0 + (1 - rho) * mu);
+    const expVar = v.map((q) => rho * 1 + (1 - rho) * q);
+
+    const bn = res.last.checkpoint.layers.find((l): l is BatchNormLayer => l.type === 'batchNorm')!;
+    assert.equal(res.last.checkpoint.layers[0].type, 'dense');
+    assert.ok(maxAbsDiff(bn.movingMean, expMean) < 1e-6, `moving mean ${bn.movingMean} vs ${expMean}`);
+    assert.ok(maxAbsDiff(bn.movingVariance, expVar) < 1e-5, `moving variance ${bn.movingVariance} vs ${expVar}`);
+    assert.ok(Math.abs(bn.movingMean[0]) > 1e-4, 'the step really moved the mean');
+  });
+}
+
+test('3. BN gradients equal seed 002 closed form and central finite differences', () => {
+  const p = createPrng(3);
+  const m = 6;
+  const k = 3;
+  const h = Array.from({ length: m }, () => Array.from({ length: k }, () => Math.fround(2 * p.normal() + 0.5)));
+  const dy = Array.from({ length: m }, () => Array.from({ length: k }, () => Math.fround(p.normal())));
+  const gamma = [1.3, -0.7, 0.4];
+  const beta = [0.2, 0.0, -0.5];
+
+  // seed 002, term by term, in float64
+  const { mean: mu, variance: v } = columnStats(h);
+  const dGamma = new Array<number>(k).fill(0);
+  const dBeta = new Array<number>(k).fill(0);
+  const dh = h.map((row) => row.map(() => 0));
+  for (let j = 0; j < k; j++) {
+    const sd = Math.sqrt(v[j] + EPS);
+    const dhhat = dy.map((row) => row[j] * gamma[j]);
+    let dvar = 0;
+    for (let i = 0; i < m; i++) dvar += dhhat[i] * (h[i][j] - mu[j]) * -0.5 * (v[j] + EPS) ** -1.5;
+    let dmu = 0;
+    let sumc = 0;
+    for (let i = 0; i < m; i++) {
+      dmu += dhhat[i] * (-1 / sd);
+      sumc += -2 * (h[i][j] - mu[j]);
+    }
+    dmu += (dvar * sumc) / m;
+    for (let i = 0; i < m; i++) {
+      const hhat = (h[i][j] - mu[j]) / sd;
+      dh[i][j] = dhhat[i] / sd + (dvar * 2 * (h[i][j] - mu[j])) / m + dmu / m;
+      dGamma[j] += dy[i][j] * hhat;
+      dBeta[j] += dy[i][j];
+    }
+  }
+
+  // central finite differences of L = sum(dy * r), in float64
+  const L = (hh: number[][], g: number[], b: number[]) =>
+    bnForwardJs(hh, g, b, EPS).r.reduce((s, row, i) => s + row.reduce((q, r, j) => q + r * dy[i][j], 0), 0);
+  const step = 1e-6;
+  const fdH = h.map((row, i) =>
+    row.map((_, j) => {
+      const plus = h.map((r) => [...r]);
+      const minus = h.map((r) => [...r]);
+      plus[i][j] += step;
+      minus[i][j] -= step;
+      return (L(plus, gamma, beta) - L(minus, gamma, beta)) / (2 * step);
+    }),
+  );
+  const fdVec = (which: 'g' | 'b') =>
+    gamma.map((_, j) => {
+      const up = which === 'g' ? gamma.map((g, q) => (q === j ? g + step : g)) : beta.map((b, q) => (q === j ? b + step : b));
+      const dn = which === 'g' ? gamma.map((g, q) => (q === j ? g - step : g)) : beta.map((b, q) => (q === j ? b - step : b));
+      return which === 'g' ? (L(h, up, beta) - L(h, dn, beta)) / (2 * step) : (L(h, gamma, up) - L(h, gamma, dn)) / (2 * step);
+    });
+
+  // the reference itself is right (float64 vs float64)
+  assert.ok(maxAbsDiff(dh.flat(), fdH.flat()) < 1e-6, 'seed 002 form vs finite differences');
+  assert.ok(maxAbsDiff(dGamma, fdVec('g')) < 1e-6 && maxAbsDiff(dBeta, fdVec('b')) < 1e-6);
+
+  const got = tf.tidy(() => {
+    const fwd = bnForwardTrain(tf.tensor2d(h), tf.tensor1d(gamma), tf.tensor1d(beta), EPS);
+    const g = bnBackward(tf.tensor2d(dy), fwd.hhat, fwd.invStd, tf.tensor1d(gamma));
+    return { dh: Array.from(g.dh.dataSync()), dg: Array.from(g.dgamma.dataSync()), db: Array.from(g.dbeta.dataSync()) };
+  });
+  // float32 engine vs float64 references
+  assert.ok(maxAbsDiff(got.dh, dh.flat()) < 1e-5, `dl/dh off by ${maxAbsDiff(got.dh, dh.flat())}`);
+  assert.ok(maxAbsDiff(got.dh, fdH.flat()) < 1e-5);
+  assert.ok(maxAbsDiff(got.dg, dGamma) < 1e-5 && maxAbsDiff(got.dg, fdVec('g')) < 1e-5);
+  assert.ok(maxAbsDiff(got.db, dBeta) < 1e-5 && maxAbsDiff(got.db, fdVec('b')) < 1e-5);
+  // dl/dh sums to zero per unit: shifting a whole column does not change hhat
+  for (let j = 0; j < k; j++) assert.ok(Math.abs(dh.reduce((s, row) => s + row[j], 0)) < 1e-9);
+});
+
+// The hand-written backward pass of the whole network equals tfjs autodiff of the same forward pass.
+const variants: { task: 'binary' | 'multiclass' | 'regression'; placement?: 'before-activation' | 'after-activation'; bn: boolean; act: 'relu' | 'tanh' | 'sigmoid' }[] = [
+  { task: 'binary', placement: 'before-activation', bn: true, act: 'relu' },
+  { task: 'multiclass', placement: 'after-activation', bn: true, act: 'tanh' },
+  { task: 'regression', bn: false, act: 'sigmoid' },
+];
+for (const vt of variants) {
+  test(`network backward equals autodiff (${vt.task}, ${vt.bn ? vt.placement : 'no BN'}, ${vt.act})`, () => {
+    const outputDim = vt.task === 'multiclass' ? 3 : 1;
+    const spec = resolveSpec(
+      { hidden: [5, 4], task: vt.task, activation: vt.act, batchNorm: { enabled: vt.bn, placement: vt.placement } },
+      { inputDim: 3, outputDim },
+      9,
+    );
+    const data = randomMatrix(4, 7, 3, (x, i) => (vt.task === 'multiclass' ? i % 3 : vt.task === 'binary' ? i % 2 : x[0] * 2));
+    const net = createNetwork(spec);
+    try {
+      const x = tf.tensor2d(data.features);
+      const y = vt.task === 'multiclass' ? tf.tensor1d(data.labels, 'int32') : tf.tensor2d(data.labels, [7, 1]);
+      const mine = tf.tidy(() => {
+        const fwd = forwardTrain(net, x);
+        const out = lossAndGrad(spec.task, fwd.logits, y);
+        return backward(net, fwd, out.dLogits!).map((g) => Array.from(g.tensor.dataSync()));
+      });
+      const auto = tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => lossAndGrad(spec.task, forwardTrain(net, x).logits, y).loss, net.trainable);
+        return net.trainable.map((v) => Array.from(grads[v.name].dataSync()));
+      });
+      assert.equal(mine.length, net.trainable.length);
+      mine.forEach((g, i) => {
+        const scale = Math.max(1e-3, ...auto[i].map(Math.abs));
+        assert.ok(maxAbsDiff(g, auto[i]) / scale < 1e-4, `${net.trainable[i].name}: ${maxAbsDiff(g, auto[i])}`);
+      });
+      tf.dispose([x, y]);
+    } finally {
+      disposeNetwork(net);
+    }
+  });
+}

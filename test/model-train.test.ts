@@ -1,0 +1,177 @@
+// The training loop end to end: learning, determinism, resume, cancellation, divergence.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  initBackend,
+  resolveSpec,
+  resolveTraining,
+  train,
+  TrainingCancelledError,
+  TrainingDivergedError,
+  type SavedCheckpoint,
+  type TrainingProgress,
+} from '../src/model/index.js';
+import type { CheckpointDocument, TrainingState } from '../src/schemas/checkpoint.js';
+import type { ModelRequest, TrainingOptions } from '../src/schemas/model-spec.js';
+import { accuracyOf, blobs, maxAbsDiff, randomMatrix } from './model-helpers.js';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+const flatLayers = (doc: CheckpointDocument): number[] =>
+  doc.layers.flatMap((l) =>
+    l.type === 'dense'
+      ? [...l.kernel.flat(), ...(l.bias ?? [])]
+      : l.type === 'batchNorm'
+        ? [...l.gamma, ...l.beta, ...l.movingMean, ...l.movingVariance]
+        : [],
+  );
+
+function setup(model: ModelRequest, opts: TrainingOptions, inputDim: number, outputDim = 1) {
+  const training = resolveTraining(opts);
+  return { training, spec: resolveSpec(model, { inputDim, outputDim }, training.seed) };
+}
+
+test("6. a BN model learns seed 004's blobs (>= 0.8 test accuracy with frozen statistics) and its loss falls", async () => {
+  const { train: data, test: held } = blobs(2024);
+  assert.equal(data.features.length, 750);
+  assert.equal(held.features.length, 250);
+  const { spec, training } = setup(
+    { hidden: [128], task: 'binary' },
+    { epochs: 20, batchSize: 32, seed: 1, validationSplit: 0, progressEveryBatches: 1 },
+    2,
+  );
+  let firstBatchLoss = NaN;
+  const res = await train({
+    modelId: 'blobs',
+    spec,
+    training,
+    data,
+    validation: held,
+    onProgress: (p) => {
+      if (p.kind === 'batch' && p.epoch === 1 && p.batch === 1) firstBatchLoss = p.loss;
+    },
+  });
+  const losses = res.history.map((h) => h.loss);
+  assert.equal(res.epochs, 20);
+  assert.ok(losses[19] < firstBatchLoss * 0.8, `loss fell: ${firstBatchLoss} -> ${losses[19]}`);
+  assert.ok(losses[19] < losses[0], `epoch loss fell: ${losses[0]} -> ${losses[19]}`);
+  const doc = res.last.checkpoint;
+  assert.deepEqual(
+    doc.layers.map((l) => l.type),
+    ['dense', 'batchNorm', 'activation', 'dense', 'activation'],
+  );
+  assert.equal((doc.layers[0] as { bias?: number[] }).bias, undefined, 'no dense bias before BN');
+  const acc = accuracyOf(doc, held);
+  console.log(`blobs: first batch loss ${firstBatchLoss.toFixed(4)}, epoch losses ${losses[0].toFixed(4)} -> ${losses[19].toFixed(4)}, test accuracy ${acc}`);
+  assert.ok(acc >= 0.8, `test accuracy ${acc}`);
+  // the engine's own valAccuracy used the same frozen statistics
+  assert.ok(Math.abs((res.history[19].valAccuracy ?? 0) - acc) <= 2 / 250, `${res.history[19].valAccuracy} vs ${acc}`);
+});
+
+test('the same seed gives the same result; another seed does not', async () => {
+  const data = randomMatrix(21, 200, 4, (x) => (x[0] + x[1] * x[2] > 0 ? 1 : 0));
+  const run = async (seed: number) => {
+    const { spec, training } = setup({ hidden: [8, 8], task: 'binary' }, { epochs: 3, batchSize: 16, seed }, 4);
+    return train({ modelId: 'det', spec, training, data });
+  };
+  const [a, b, c] = [await run(3), await run(3), await run(4)];
+  assert.deepEqual(flatLayers(a.last.checkpoint), flatLayers(b.last.checkpoint));
+  assert.deepEqual(a.history.map((h) => h.loss), b.history.map((h) => h.loss));
+  assert.notDeepEqual(flatLayers(a.last.checkpoint), flatLayers(c.last.checkpoint));
+});
+
+for (const optimizer of ['adam', 'momentum', 'sgd'] as const) {
+  test(`4 epochs straight equal 2 epochs + resume for 2 more (${optimizer}, through JSON)`, async () => {
+    const data = randomMatrix(8, 300, 5, (_x, i) => i % 3);
+    const model: ModelRequest = { hidden: [16, 8], task: 'multiclass', batchNorm: { varianceEstimator: 'unbiased' } };
+    const opts = { batchSize: 32, seed: 17, optimizer, validationSplit: 0.2 };
+    const straight = setup(model, { ...opts, epochs: 4 }, 5, 3);
+    const full = await train({ modelId: 'r', ...straight, data });
+
+    const saved: SavedCheckpoint[] = [];
+    const firstHalf = setup(model, { ...opts, epochs: 2 }, 5, 3);
+    await train({ modelId: 'r', ...firstHalf, data, onCheckpoint: (s) => void saved.push(s) });
+    assert.deepEqual(saved.map((s) => s.checkpoint.epoch), [1, 2]);
+    const resume = JSON.parse(JSON.stringify({ checkpoint: saved[1].checkpoint, state: saved[1].state })) as {
+      checkpoint: CheckpointDocument;
+      state: TrainingState;
+    };
+    assert.deepEqual(resume.checkpoint, saved[1].checkpoint, 'JSON round trip is exact');
+    const epochs: number[] = [];
+    const resumed = await train({
+      modelId: 'r',
+      ...straight,
+      data,
+      resume,
+      onProgress: (p: TrainingProgress) => void epochs.push(p.epoch),
+    });
+    assert.deepEqual(epochs, [3, 4]);
+    assert.equal(resumed.epochs, 4);
+    assert.deepEqual(resumed.history.map((h) => h.epoch), [1, 2, 3, 4]);
+    const diff = maxAbsDiff(flatLayers(full.last.checkpoint), flatLayers(resumed.last.checkpoint));
+    assert.ok(diff <= 1e-6, `max parameter difference ${diff}`);
+    assert.ok(Math.abs(full.history[3].loss - resumed.history[3].loss) < 1e-6);
+  });
+}
+
+test('an AbortSignal stops training at a batch boundary with TrainingCancelledError', async () => {
+  const data = randomMatrix(5, 320, 3, (x) => (x[0] > 0 ? 1 : 0));
+  const { spec, training } = setup({ hidden: [8], task: 'binary' }, { epochs: 5, batchSize: 32, seed: 2, progressEveryBatches: 1, validationSplit: 0 }, 3);
+  const ac = new AbortController();
+  const batches: string[] = [];
+  const checkpoints: number[] = [];
+  await assert.rejects(
+    train({
+      modelId: 'c',
+      spec,
+      training,
+      data,
+      signal: ac.signal,
+      onCheckpoint: (s) => void checkpoints.push(s.checkpoint.epoch),
+      onProgress: (p) => {
+        if (p.kind === 'batch') batches.push(`${p.epoch}.${p.batch}`);
+        if (p.epoch === 2 && p.batch === 3 && p.kind === 'batch') ac.abort();
+      },
+    }),
+    (err: unknown) => err instanceof TrainingCancelledError && err.lastSavedEpoch === 1,
+  );
+  assert.deepEqual(checkpoints, [1]);
+  assert.equal(batches.length, 10 + 3, 'no batch ran after the abort');
+  assert.equal(batches[batches.length - 1], '2.3');
+});
+
+test('a diverging run throws TrainingDivergedError and does not checkpoint that epoch', async () => {
+  const data = randomMatrix(6, 256, 4, (x) => 50 * x[0] + 20);
+  const { spec, training } = setup(
+    { hidden: [32, 32], task: 'regression', batchNorm: { enabled: false }, weightInit: { method: 'uniform', min: -3, max: 3 } },
+    { epochs: 5, batchSize: 16, optimizer: 'sgd', learningRate: 100, seed: 3, validationSplit: 0 },
+    4,
+  );
+  const checkpoints: number[] = [];
+  await assert.rejects(
+    train({ modelId: 'd', spec, training, data, onCheckpoint: (s) => void checkpoints.push(s.checkpoint.epoch) }),
+    (err: unknown) => err instanceof TrainingDivergedError && err.lastSavedEpoch === checkpoints.length && /NaN or infinite/.test(err.message),
+  );
+  assert.ok(!checkpoints.includes(checkpoints.length + 1));
+});
+
+test('epoch and batch progress, metrics and checkpoint contents', async () => {
+  const data = randomMatrix(9, 100, 2, (x) => x[0] - x[1]);
+  const { spec, training } = setup({ hidden: [4], task: 'regression', batchNorm: { placement: 'after-activation' } }, { epochs: 2, batchSize: 30, seed: 4, progressEveryBatches: 2 }, 2);
+  const progress: TrainingProgress[] = [];
+  const res = await train({ modelId: 'p', spec, training, data, onProgress: (p) => void progress.push({ ...p }) });
+  // 80 training rows (validationSplit 0.2) in batches of 30: 3 batches, the last one partial
+  assert.deepEqual(progress.map((p) => `${p.kind}:${p.epoch}.${p.batch}/${p.batches}`), ['batch:1.2/3', 'epoch:1.3/3', 'batch:2.2/3', 'epoch:2.3/3']);
+  const m = res.history[1];
+  assert.ok(m.valLoss !== undefined && Number.isFinite(m.valLoss) && m.accuracy === undefined);
+  assert.ok(m.samplesPerSecond > 0 && m.durationMs > 0);
+  const doc = res.last.checkpoint;
+  assert.equal(doc.format, 'bn-checkpoint/v1');
+  assert.equal(doc.backend, 'wasm');
+  assert.deepEqual(doc.layers.map((l) => `${l.type}:${l.name}`), ['dense:dense_0', 'activation:activation_0', 'batchNorm:batch_norm_0', 'dense:dense_out', 'activation:activation_out']);
+  assert.ok((doc.layers[0] as { bias?: number[] }).bias?.length === 4, 'dense keeps its bias when BN comes after the activation');
+  assert.equal(res.last.state.history.length, 2);
+  assert.ok(res.last.state.optimizer.weights.some((w) => w.name === 'dense_0/kernel/m'));
+});
