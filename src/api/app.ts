@@ -1,0 +1,109 @@
+// The application factory: plugins and routes around collaborators the caller builds (config, store,
+// queue, inference engine). Registering does no I/O and nothing listens; src/main.ts runs the server.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Store } from '../store/store.js';
+import type { TrainingQueue } from '../queue/types.js';
+import type { InferenceEngine } from '../inference/types.js';
+import { createInferenceEngine } from '../inference/index.js';
+import helmet from './plugins/external/helmet.js';
+import cors from './plugins/external/cors.js';
+import underPressure from './plugins/external/under-pressure.js';
+import rateLimit from './plugins/external/rate-limit.js';
+import sse from './plugins/external/sse.js';
+import swagger from './plugins/external/swagger.js';
+import csvParser from './plugins/external/csv-parser.js';
+import errors from './plugins/app/errors.js';
+import auth from './plugins/app/auth.js';
+import services from './plugins/app/services.js';
+import metrics from './plugins/app/metrics.js';
+import modelCache from './plugins/app/model-cache.js';
+import healthRoutes from './routes/health.js';
+import datasetRoutes from './routes/datasets.js';
+import trainingJobRoutes from './routes/training-jobs.js';
+import jobEventRoutes from './routes/job-events.js';
+import modelRoutes from './routes/models.js';
+import predictRoutes from './routes/predict.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  queue: TrainingQueue;
+  /** A pino logger, true for a new one at LOG_LEVEL, false/absent for none. */
+  logger?: Logger | boolean;
+  /** Default: createInferenceEngine() */
+  inference?: InferenceEngine;
+}
+
+/** Credentials never reach the logs, whatever a serializer or a handler logs. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'headers.authorization',
+  'req.headers["idempotency-key"]',
+];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honour a caller's X-Request-Id when it is sane (tracing across services), else a new UUID. */
+function genReqId(req: IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+function loggerOptions(deps: AppDeps) {
+  const redact = { paths: REDACT_PATHS, censor: '[redacted]' };
+  if (deps.logger && typeof deps.logger === 'object') return { loggerInstance: deps.logger.child({}, { redact }) };
+  if (deps.logger === true) return { logger: { level: deps.config.LOG_LEVEL, redact } };
+  return { logger: false };
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    ...loggerOptions(deps),
+    genReqId,
+    requestIdHeader: false,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Unknown fields are errors (400), not silently dropped; bodies are never coerced ('1' is not 1).
+    // Query strings are declared as strings with patterns and converted in the handlers.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false, useDefaults: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Ecosystem plugins, then the service's own, then routes (swagger must see every route).
+  await app.register(helmet);
+  await app.register(cors, { config });
+  await app.register(underPressure);
+  await app.register(errors);
+  await app.register(auth, { config });
+  await app.register(rateLimit, { config });
+  await app.register(sse);
+  await app.register(swagger);
+  await app.register(csvParser, { config });
+  await app.register(services, {
+    config,
+    store: deps.store,
+    queue: deps.queue,
+    inference: deps.inference ?? createInferenceEngine(),
+  });
+  await app.register(metrics);
+  await app.register(modelCache);
+
+  await app.register(healthRoutes);
+  await app.register(datasetRoutes);
+  await app.register(trainingJobRoutes);
+  await app.register(jobEventRoutes);
+  await app.register(modelRoutes);
+  await app.register(predictRoutes);
+
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,71 @@
+// Bearer-key authentication. API_KEYS is a comma-separated list of keys or `sha256:<hex>` digests of keys;
+// only digests are kept in memory and compared (constant time), so a leaked config dump of hashed entries
+// does not leak keys. Unset: no auth. /healthz, /readyz and /docs stay open for probes and readers.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../../../config/config.js';
+import { ApiError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** 'key:<8 hex of the key digest>' once authenticated; undefined when auth is off */
+    principal?: string;
+  }
+}
+
+const REALM = 'bn-service';
+const HEX_DIGEST = /^[0-9a-f]{64}$/i;
+
+export function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Digests of the configured keys; throws naming the bad entry (never the key itself). */
+export function parseApiKeys(value: string | undefined): Buffer[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  return entries.map((entry, i) => {
+    if (!entry.toLowerCase().startsWith('sha256:')) return sha256(entry);
+    const hex = entry.slice('sha256:'.length);
+    if (!HEX_DIGEST.test(hex)) throw new Error(`API_KEYS entry ${i + 1}: sha256: must be followed by 64 hex digits`);
+    return Buffer.from(hex, 'hex');
+  });
+}
+
+function isPublic(request: FastifyRequest): boolean {
+  const path = request.url.split('?')[0];
+  return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/');
+}
+
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    const digests = parseApiKeys(config.API_KEYS);
+    app.decorateRequest('principal', undefined);
+    if (digests.length === 0) return;
+
+    app.addHook('onRequest', async (request) => {
+      if (isPublic(request)) return;
+      const header = request.headers.authorization;
+      const match = typeof header === 'string' ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
+      if (!match) {
+        throw new ApiError(401, 'missing credentials: send Authorization: Bearer <API key>', 'Authorization', {
+          'www-authenticate': `Bearer realm="${REALM}"`,
+        });
+      }
+      const presented = sha256(match[1]);
+      // Compare against every key so the time taken does not tell which one (or whether any) matched.
+      let found: Buffer | undefined;
+      for (const digest of digests) if (timingSafeEqual(presented, digest) && !found) found = digest;
+      if (!found) {
+        throw new ApiError(401, 'invalid API key', 'Authorization', {
+          'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"`,
+        });
+      }
+      request.principal = `key:${found.subarray(0, 4).toString('hex')}`;
+    });
+  },
+  { name: 'auth' },
+);

@@ -1,0 +1,161 @@
+// One error shape everywhere: {statusCode, error, message, field?}. Validation errors name the field in
+// the same dotted form the spec validator uses (model.hidden[0]); library errors keep their status code.
+import { STATUS_CODES } from 'node:http';
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { SpecError } from '../../../model/errors.js';
+import { DatasetError } from '../../../datasets/errors.js';
+import { QueueUnavailableError } from '../../../queue/types.js';
+
+/** An error a route throws on purpose: the user sees its status, message and field. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  field?: string;
+}
+
+export const QUEUE_RETRY_AFTER_SECONDS = 5;
+
+interface AjvError {
+  instancePath?: string;
+  keyword?: string;
+  params?: Record<string, unknown>;
+  message?: string;
+}
+
+/** '/model/hidden/0' -> 'model.hidden[0]'. */
+export function pointerToField(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(seg)) out += `[${seg}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+function joinField(base: string, name: unknown): string {
+  if (typeof name !== 'string') return base;
+  return base === '' ? name : `${base}.${name}`;
+}
+
+/** Field and message for the first Ajv error of a request part. */
+export function describeValidation(error: AjvError, context: string): { field: string; message: string } {
+  const path = pointerToField(error.instancePath ?? '');
+  const params = error.params ?? {};
+  const where = context === 'body' ? '' : `${context} `;
+  switch (error.keyword) {
+    case 'required': {
+      const field = joinField(path, params.missingProperty);
+      return { field, message: `${where}${field} is required` };
+    }
+    case 'additionalProperties': {
+      const field = joinField(path, params.additionalProperty);
+      return { field, message: `${where}${field} is not a known field; remove it (see the schema at /docs)` };
+    }
+    case 'enum': {
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map((v) => JSON.stringify(v)).join(', ') : '';
+      const field = path || context;
+      return { field, message: `${where}${path || context} must be one of ${allowed}` };
+    }
+    default: {
+      const field = path || context;
+      const subject = path === '' ? (context === 'body' ? 'the request body' : context) : `${where}${path}`;
+      return { field, message: `${subject} ${error.message ?? 'is invalid'}` };
+    }
+  }
+}
+
+function body(statusCode: number, message: string, field?: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(field !== undefined && { field }) };
+}
+
+/** Maps anything thrown to the public shape; undefined message means "hide the details" (5xx). */
+export function toErrorBody(err: unknown, reply: FastifyReply): ErrorBody {
+  if (err instanceof ApiError) {
+    for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+    return body(err.statusCode, err.message, err.field);
+  }
+  if (err instanceof SpecError) return body(400, err.message, err.field);
+  if (err instanceof DatasetError) return body(400, err.message, err.field);
+  if (err instanceof QueueUnavailableError) {
+    reply.header('retry-after', String(QUEUE_RETRY_AFTER_SECONDS));
+    return body(
+      503,
+      `the job queue is unavailable (Redis is unreachable); retry in ${QUEUE_RETRY_AFTER_SECONDS} s. Predictions and stored models keep working.`,
+    );
+  }
+  const e = err as Partial<FastifyError> & AjvError & { validation?: AjvError[]; validationContext?: string };
+  if (Array.isArray(e?.validation) && e.validation.length > 0) {
+    const { field, message } = describeValidation(e.validation[0], e.validationContext ?? 'body');
+    return body(400, message, field);
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return body(400, `the request body is not valid JSON: ${e.message}`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return body(400, 'the request body is empty; send a JSON object or omit the Content-Type header');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return body(413, `the request body is larger than ${reply.server.initialConfig.bodyLimit} bytes (BODY_LIMIT_BYTES)`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return body(415, `${e.message}; send application/json (or text/csv where documented)`);
+    default:
+      break;
+  }
+  const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+  if (status >= 500 && status !== 503) return body(status, 'internal server error; the request id in X-Request-Id locates it in the logs');
+  return body(status, typeof e?.message === 'string' && e.message !== '' ? e.message : (STATUS_CODES[status] ?? 'Error'));
+}
+
+/** Media type of the request without parameters, lower-cased. */
+function mediaType(request: FastifyRequest): string | undefined {
+  const header = request.headers['content-type'];
+  return header ? header.split(';')[0].trim().toLowerCase() : undefined;
+}
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err, request, reply) => {
+      const out = toErrorBody(err, reply);
+      if (out.statusCode >= 500 && out.statusCode !== 503) request.log.error({ err }, 'request failed');
+      else request.log.info({ statusCode: out.statusCode, field: out.field, code: (err as FastifyError)?.code }, out.message);
+      return reply.code(out.statusCode).type('application/json; charset=utf-8').send(out);
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const out = body(404, `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /docs`);
+      return reply.code(404).send(out);
+    });
+
+    // Fastify parses text/plain (and our text/csv) for every route; a JSON route must answer 415, not a
+    // confusing "body must be object". Accepted types come from the route's body schema.
+    app.addHook('onRoute', (route) => {
+      const schemaBody = route.schema?.body as { content?: Record<string, unknown> } | undefined;
+      if (!schemaBody) return;
+      const accepted = schemaBody.content ? Object.keys(schemaBody.content) : ['application/json'];
+      const guard = async (request: FastifyRequest) => {
+        const type = mediaType(request);
+        if (type !== undefined && !accepted.includes(type)) {
+          throw new ApiError(415, `Content-Type ${type} is not supported here; send ${accepted.join(' or ')}`, 'Content-Type');
+        }
+      };
+      const existing = route.preValidation;
+      route.preValidation = existing === undefined ? [guard] : [guard, ...(Array.isArray(existing) ? existing : [existing])];
+    });
+  },
+  { name: 'errors' },
+);

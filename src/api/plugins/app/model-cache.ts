@@ -1,0 +1,97 @@
+// Frozen models for prediction: an LRU of MODEL_CACHE_SIZE FrozenModels keyed by modelId@epoch, loaded
+// from checkpoint documents in the store. 'latest' is resolved with store.listCheckpoints and remembered
+// for LATEST_TTL_MS so that a hot prediction path does not list a directory per request; a checkpoint
+// saved during training becomes 'latest' within that time. Concurrent loads of one key share one read.
+import fp from 'fastify-plugin';
+import type { Store } from '../../../store/store.js';
+import type { FrozenModel, InferenceEngine } from '../../../inference/types.js';
+import type { TaskName } from '../../../schemas/model-spec.js';
+import { ApiError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    modelCache: ModelCache;
+  }
+}
+
+export const LATEST_TTL_MS = 1000;
+
+/** A loaded model and the task it was trained for (FrozenModel does not carry it). */
+export interface CachedModel {
+  model: FrozenModel;
+  task: TaskName;
+}
+
+export class ModelCache {
+  private readonly models = new Map<string, CachedModel>();
+  private readonly loading = new Map<string, Promise<CachedModel>>();
+  private readonly latest = new Map<string, { epoch: number; at: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly engine: InferenceEngine,
+    readonly size: number,
+  ) {}
+
+  /** The model at `epoch` (or the newest checkpoint); 404 unknown model or epoch, 409 no checkpoint yet. */
+  async get(modelId: string, epoch: number | 'latest'): Promise<CachedModel> {
+    const n = epoch === 'latest' ? await this.latestEpoch(modelId) : epoch;
+    const key = `${modelId}@${n}`;
+    const hit = this.models.get(key);
+    if (hit) {
+      // Map order is insertion order: re-inserting marks it most recently used.
+      this.models.delete(key);
+      this.models.set(key, hit);
+      return hit;
+    }
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.load(modelId, n).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async latestEpoch(modelId: string): Promise<number> {
+    const memo = this.latest.get(modelId);
+    if (memo && Date.now() - memo.at < LATEST_TTL_MS) return memo.epoch;
+    const list = await this.store.listCheckpoints(modelId);
+    if (list.length === 0) throw await this.missing(modelId);
+    const epoch = list[list.length - 1].epoch;
+    this.latest.set(modelId, { epoch, at: Date.now() });
+    if (this.latest.size > this.size * 4) this.latest.delete(this.latest.keys().next().value as string);
+    return epoch;
+  }
+
+  private async load(modelId: string, epoch: number): Promise<CachedModel> {
+    const doc = await this.store.getCheckpoint(modelId, epoch);
+    if (!doc) {
+      if (!(await this.store.getModel(modelId))) throw notFound(modelId);
+      throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${epoch}; see GET /v1/models/${modelId}`, 'checkpoint');
+    }
+    const entry: CachedModel = { model: this.engine.load(doc), task: doc.spec.task };
+    this.models.set(`${modelId}@${epoch}`, entry);
+    while (this.models.size > this.size) this.models.delete(this.models.keys().next().value as string);
+    return entry;
+  }
+
+  private async missing(modelId: string): Promise<ApiError> {
+    const record = await this.store.getModel(modelId);
+    if (!record) return notFound(modelId);
+    return new ApiError(
+      409,
+      `model ${modelId} has no checkpoint yet (job ${record.jobId} is ${record.status}); the first one is saved after epoch 1`,
+    );
+  }
+}
+
+function notFound(modelId: string): ApiError {
+  return new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
+}
+
+export default fp(
+  async (app) => {
+    app.decorate('modelCache', new ModelCache(app.store, app.inference, app.config.MODEL_CACHE_SIZE));
+  },
+  { name: 'model-cache', dependencies: ['services'] },
+);

@@ -1,0 +1,136 @@
+// Liveness, readiness and Prometheus metrics. /healthz says only that the process answers; /readyz checks
+// what the API needs to accept work (Redis, a writable store, the inference engine).
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { CheckpointDocument } from '../../schemas/checkpoint.js';
+import { ignorePressure } from '../plugins/external/under-pressure.js';
+import { ReadyResponse, commonErrors, content } from './schemas.js';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+type CheckResult = { ok: boolean; message?: string; latencyMs: number };
+
+async function timed(fn: () => Promise<void> | void): Promise<CheckResult> {
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.resolve().then(fn),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: round(performance.now() - t0) };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message, latencyMs: round(performance.now() - t0) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** A 1-1-1 network whose output is known: the readiness probe of the inference engine. */
+function probeCheckpoint(): CheckpointDocument {
+  return {
+    format: 'bn-checkpoint/v1',
+    modelId: 'readiness-probe',
+    epoch: 1,
+    createdAt: new Date(0).toISOString(),
+    backend: 'none',
+    spec: {
+      inputDim: 1,
+      outputDim: 1,
+      hidden: [1],
+      activation: 'linear',
+      task: 'regression',
+      batchNorm: { enabled: true, placement: 'before-activation', momentum: 0.99, epsilon: 1e-3, varianceEstimator: 'biased' },
+      weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed: 1 },
+    },
+    training: {
+      epochs: 1, batchSize: 1, optimizer: 'sgd', learningRate: 0.01, validationSplit: 0, shuffle: false, seed: 1, progressEveryBatches: 0,
+    },
+    metrics: { epoch: 1, loss: 0, samplesPerSecond: 0, durationMs: 0 },
+    layers: [
+      { type: 'dense', name: 'dense_1', kernel: [[2]] },
+      {
+        type: 'batchNorm', name: 'batch_norm_1', gamma: [1], beta: [0], movingMean: [0], movingVariance: [1 - 1e-3],
+        epsilon: 1e-3, momentum: 0.99, varianceEstimator: 'biased',
+      },
+      { type: 'activation', name: 'activation_1', fn: 'linear' },
+      { type: 'dense', name: 'output', kernel: [[1]], bias: [0] },
+      { type: 'activation', name: 'output_activation', fn: 'linear' },
+    ],
+  };
+}
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  let inferenceReady = false;
+  const checkInference = () => {
+    if (inferenceReady) return;
+    // x = 3: h = 6, hhat = 6 / sqrt(1 - eps + eps) = 6, r = 6, y = 6.
+    const y = app.inference.load(probeCheckpoint()).predictOne([3])[0];
+    if (!(Math.abs(y - 6) < 1e-4)) throw new Error(`inference engine ${app.inference.name} computed ${y} for the probe, expected 6`);
+    inferenceReady = true;
+  };
+
+  app.get(
+    '/healthz',
+    {
+      config: ignorePressure,
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: 200 while the process runs',
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false, description: 'The process runs' }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: ignorePressure,
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: Redis reachable, store writable, inference engine working',
+        security: [],
+        response: {
+          200: { ...ReadyResponse, description: 'Ready' },
+          503: { ...ReadyResponse, description: 'Not ready; `checks` says which dependency failed' },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const [redis, store, inference] = await Promise.all([
+        timed(() => app.queue.ping()),
+        timed(() => app.store.checkWritable()),
+        timed(checkInference),
+      ]);
+      const ok = redis.ok && store.ok && inference.ok;
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', checks: { redis, store, inference } });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: ignorePressure,
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        response: {
+          200: content('text/plain', Type.String(), 'Prometheus text format 0.0.4'),
+          ...commonErrors,
+        },
+      },
+    },
+    async (_request, reply) => {
+      const text = await app.metrics.registry.metrics();
+      return reply.type(app.metrics.registry.contentType).send(text);
+    },
+  );
+};
+
+export default routes;

@@ -1,0 +1,95 @@
+// Predictions with the frozen population statistics. Reads only the store and the in-process model cache,
+// never Redis, so predictions keep working while the queue is down.
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ApiError } from '../plugins/app/errors.js';
+import { rateLimited } from '../plugins/external/rate-limit.js';
+import { ModelIdParams, PredictBatchResponse, PredictBody, PredictOneResponse, PredictQuery, commonErrors, pickErrors } from './schemas.js';
+
+/** binary: y >= 0.5; multiclass: argmax; regression: none. */
+function classOf(task: string, y: number[]): number | undefined {
+  if (task === 'binary') return y[0] >= 0.5 ? 1 : 0;
+  if (task !== 'multiclass') return undefined;
+  let best = 0;
+  for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
+  return best;
+}
+
+/** JSON numbers like 1e999 parse to Infinity; the schema's `number` lets them through. */
+function checkRow(row: readonly number[], inputDim: number, field: string): void {
+  if (row.length !== inputDim) {
+    throw new ApiError(400, `${field} has ${row.length} values; the model expects inputDim=${inputDim} features`, field);
+  }
+  for (let j = 0; j < row.length; j++) {
+    if (!Number.isFinite(row[j])) throw new ApiError(400, `${field}[${j}] must be a finite number`, `${field}[${j}]`);
+  }
+}
+
+/** JSON.stringify directly: an anyOf response schema would make the serializer validate every answer. */
+function send(reply: FastifyReply, body: object): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const { modelCache, config, metrics } = app;
+
+  app.post(
+    '/v1/models/:modelId/predict',
+    {
+      config: rateLimited(config),
+      schema: {
+        tags: ['prediction'],
+        summary: 'Predict one point ({x}) or several ({instances})',
+        description:
+          'Inference mode: every BN layer uses its moving mean and variance, nothing is updated, and rows are ' +
+          'independent of each other. {x} answers {y, class?, checkpoint}; {instances} answers {predictions, ' +
+          'checkpoint}. ?checkpoint=N uses epoch N (default latest); ?explain=true (with x) adds h, hhat and r ' +
+          'of every BN layer.',
+        params: ModelIdParams,
+        querystring: PredictQuery,
+        body: PredictBody,
+        response: {
+          200: { anyOf: [PredictOneResponse, PredictBatchResponse], description: 'PredictOne for x, PredictBatch for instances' },
+          ...commonErrors,
+          ...pickErrors(400, 404, 409, 413, 415, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { x, instances } = request.body;
+      if ((x === undefined) === (instances === undefined)) {
+        throw new ApiError(400, 'send exactly one of x (one point) and instances (several points)', 'x');
+      }
+      const explain = request.query.explain === 'true';
+      if (explain && x === undefined) throw new ApiError(400, 'explain=true works with x (one point) only', 'explain');
+      if (instances !== undefined && instances.length > config.MAX_PREDICT_INSTANCES) {
+        throw new ApiError(400, `${instances.length} instances exceed MAX_PREDICT_INSTANCES=${config.MAX_PREDICT_INSTANCES}; split the request`, 'instances');
+      }
+      const epoch = request.query.checkpoint === undefined || request.query.checkpoint === 'latest' ? 'latest' : Number(request.query.checkpoint);
+      const { model, task } = await modelCache.get(request.params.modelId, epoch);
+
+      if (x !== undefined) {
+        checkRow(x, model.inputDim, 'x');
+        const t0 = performance.now();
+        const explanation = explain ? model.explain(x) : undefined;
+        const y = explanation ? explanation.y : model.predictOne(x);
+        metrics.predictionSeconds.observe({ kind: explain ? 'explain' : 'one' }, (performance.now() - t0) / 1000);
+        const cls = classOf(task, y);
+        return send(reply, {
+          y,
+          ...(cls !== undefined && { class: cls }),
+          checkpoint: model.epoch,
+          ...(explanation && { explanation: { y: explanation.y, batchNorm: explanation.batchNorm } }),
+        });
+      }
+      const rows = instances as number[][];
+      rows.forEach((row, i) => checkRow(row, model.inputDim, `instances[${i}]`));
+      const t0 = performance.now();
+      const predictions = model.predict(rows);
+      metrics.predictionSeconds.observe({ kind: 'batch' }, (performance.now() - t0) / 1000);
+      return send(reply, { predictions, checkpoint: model.epoch });
+    },
+  );
+};
+
+export default routes;

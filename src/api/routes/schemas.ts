@@ -1,0 +1,171 @@
+// Request/response schemas that only the HTTP layer uses (the shared ones live in src/schemas).
+import { Type, type TSchema } from 'typebox';
+import { ModelSpec, ResolvedTraining } from '../../schemas/model-spec.js';
+import { EpochMetrics } from '../../schemas/checkpoint.js';
+import { JobStatusName } from '../../schemas/job.js';
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String({ description: 'HTTP status text' }),
+    message: Type.String({ description: 'What went wrong and what to do about it' }),
+    field: Type.Optional(Type.String({ description: 'The offending field, e.g. model.hidden[0], x, instances[3]' })),
+  },
+  { additionalProperties: false, description: 'Every error has this shape' },
+);
+
+const E = (description: string) => ({ ...ErrorResponse, description });
+
+/** Error responses every authenticated route can give. */
+export const commonErrors = {
+  401: E('Missing or invalid API key (only when the server has API_KEYS)'),
+  503: E('Overloaded (Retry-After says when to retry)'),
+};
+
+export const errors = {
+  400: E('Invalid request; `field` names the offending field'),
+  404: E('Not found'),
+  409: E('Conflict'),
+  413: E('Request body larger than BODY_LIMIT_BYTES'),
+  415: E('Unsupported Content-Type'),
+  429: E('Rate limit exceeded (Retry-After says when to retry)'),
+  503: E('Queue (Redis) unavailable or server overloaded; retry after Retry-After seconds'),
+};
+
+/** The listed error responses, e.g. pickErrors(400, 404). */
+export function pickErrors<K extends keyof typeof errors>(...codes: K[]): Pick<typeof errors, K> {
+  return Object.fromEntries(codes.map((c) => [c, errors[c]])) as Pick<typeof errors, K>;
+}
+
+/** A response schema with its own description (instead of "Default Response"). */
+export function described<T extends object>(schema: T, description: string): T {
+  return { ...schema, description };
+}
+
+/** Ids that may become a path segment: no dots or slashes, so no traversal. */
+export const ID_PATTERN = '^[A-Za-z0-9_-]{1,128}$';
+export const DATASET_ID_PATTERN = '^(builtin:[a-z0-9-]{1,64}|[A-Za-z0-9_-]{1,128})$';
+export const EPOCH_PATTERN = '^(latest|[1-9][0-9]{0,8})$';
+
+export const ModelIdParams = Type.Object({
+  modelId: Type.String({ pattern: ID_PATTERN, description: 'mdl_...' }),
+});
+
+export const CheckpointParams = Type.Object({
+  modelId: Type.String({ pattern: ID_PATTERN, description: 'mdl_...' }),
+  epoch: Type.String({ pattern: EPOCH_PATTERN, description: 'An epoch number (1, 2, ...) or `latest`' }),
+});
+
+export const JobIdParams = Type.Object({
+  jobId: Type.String({ pattern: ID_PATTERN, description: 'job_...' }),
+});
+
+export const CheckpointSummary = Type.Object(
+  { epoch: Type.Integer({ minimum: 1 }), createdAt: Type.String({ format: 'date-time' }), metrics: EpochMetrics },
+  { additionalProperties: false },
+);
+
+export const ModelSummary = Type.Object(
+  {
+    modelId: Type.String(),
+    jobId: Type.String(),
+    datasetId: Type.String(),
+    status: JobStatusName,
+    task: Type.String(),
+    inputDim: Type.Integer(),
+    outputDim: Type.Integer(),
+    hidden: Type.Array(Type.Integer()),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelList = Type.Object({ models: Type.Array(ModelSummary) }, { additionalProperties: false });
+
+export const ModelDetail = Type.Object(
+  {
+    modelId: Type.String(),
+    jobId: Type.String(),
+    datasetId: Type.String(),
+    status: JobStatusName,
+    error: Type.Optional(Type.String()),
+    spec: ModelSpec,
+    training: ResolvedTraining,
+    inputDim: Type.Integer(),
+    outputDim: Type.Integer(),
+    checkpoints: Type.Array(CheckpointSummary, { description: 'Ascending by epoch' }),
+    latestEpoch: Type.Union([Type.Integer(), Type.Null()], { description: 'null until the first epoch is saved' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+const Row = (description?: string) => Type.Array(Type.Number(), { minItems: 1, maxItems: 10_000, description });
+
+export const PredictBody = Type.Object(
+  {
+    x: Type.Optional(Row('One point: inputDim numbers')),
+    instances: Type.Optional(Type.Array(Row(), { minItems: 1, description: 'Several points (TF Serving convention)' })),
+  },
+  { additionalProperties: false, description: 'Exactly one of x and instances' },
+);
+
+export const PredictQuery = Type.Object(
+  {
+    checkpoint: Type.Optional(Type.String({ pattern: EPOCH_PATTERN, description: 'Epoch to use; default latest' })),
+    explain: Type.Optional(
+      Type.Enum(['true', 'false'], { description: 'true: add the per-BN-layer trace (h, hhat, r); only with x' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BatchNormTrace = Type.Object(
+  {
+    name: Type.String(),
+    h: Type.Array(Type.Number(), { description: 'Input of the BN layer' }),
+    hhat: Type.Array(Type.Number(), { description: '(h - movingMean) / sqrt(movingVariance + epsilon)' }),
+    r: Type.Array(Type.Number(), { description: 'gamma * hhat + beta' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PredictOneResponse = Type.Object(
+  {
+    y: Type.Array(Type.Number(), { description: 'Model output: 1 value (binary probability, regression) or K class probabilities' }),
+    class: Type.Optional(Type.Integer({ description: 'binary: y[0] >= 0.5; multiclass: argmax' })),
+    checkpoint: Type.Integer({ description: 'Epoch of the checkpoint used' }),
+    explanation: Type.Optional(
+      Type.Object({ y: Type.Array(Type.Number()), batchNorm: Type.Array(BatchNormTrace) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PredictBatchResponse = Type.Object(
+  {
+    predictions: Type.Array(Type.Array(Type.Number()), { description: 'One output row per instance' }),
+    checkpoint: Type.Integer({ description: 'Epoch of the checkpoint used' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Check = Type.Object(
+  { ok: Type.Boolean(), message: Type.Optional(Type.String()), latencyMs: Type.Number() },
+  { additionalProperties: false },
+);
+
+export const ReadyResponse = Type.Object(
+  {
+    status: Type.Enum(['ready', 'not-ready']),
+    checks: Type.Object({ redis: Check, store: Check, inference: Check }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+/** A documented non-JSON body (SSE, binary artifacts). */
+export function content(type: string, schema: TSchema, description: string) {
+  return { description, content: { [type]: { schema } } };
+}
