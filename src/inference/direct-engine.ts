@@ -1,0 +1,17 @@
+// Reference engine: applies every layer as written, BN from the frozen moving statistics.
+import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { FrozenModel, InferenceEngine } from './types.js';
+import { validateCheckpoint } from './validate-checkpoint.js';
+import { compileDirect } from './compile-plan.js';
+import { createFrozenModel } from './frozen-model.js';
+
+export function createDirectEngine(): InferenceEngine {
+  return {
+    name: 'direct',
+    load(doc: CheckpointDocument): FrozenModel {
+      const { inputDim } = validateCheckpoint(doc);
+      const plan = compileDirect(doc.layers, inputDim);
+      return createFrozenModel(doc, plan, plan);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+// Fast engine: each BN that follows a Dense is folded into its weights, so a BN costs nothing at
+// prediction time; explain() still runs the direct plan.
+import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { FrozenModel, InferenceEngine } from './types.js';
+import { validateCheckpoint } from './validate-checkpoint.js';
+import { compileDirect, compileFolded } from './compile-plan.js';
+import { createFrozenModel } from './frozen-model.js';
+
+export function createFoldedEngine(): InferenceEngine {
+  return {
+    name: 'folded',
+    load(doc: CheckpointDocument): FrozenModel {
+      const { inputDim } = validateCheckpoint(doc);
+      return createFrozenModel(doc, compileFolded(doc.layers, inputDim), compileDirect(doc.layers, inputDim));
+    },
+  };
+}
