@@ -24,9 +24,10 @@ export class TrainingDivergedError extends Error {
     readonly epoch: number,
     readonly batch: number,
     readonly lastSavedEpoch: number,
+    what = 'the loss',
   ) {
     super(
-      `training diverged: the loss became NaN or infinite in epoch ${epoch}, batch ${batch}; ` +
+      `training diverged: ${what} became NaN or infinite in epoch ${epoch}, batch ${batch}; ` +
         `the last finite checkpoint is epoch ${lastSavedEpoch}. Lower the learning rate or enable batchNorm.`,
     );
   }

@@ -185,6 +185,11 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         const v = evaluate(net, val, task);
         metrics.valLoss = v.loss;
         if (v.accuracy !== undefined) metrics.valAccuracy = v.accuracy;
+        // Finite training loss but infinite validation loss: the frozen statistics already give unusable
+        // predictions, and a checkpoint of them would fail again on every retry.
+        if (!Number.isFinite(v.loss)) {
+          throw new TrainingDivergedError(epoch, nBatches, lastSaved, 'the validation loss (frozen statistics)');
+        }
       }
       metrics.durationMs = performance.now() - t0;
       history.push(metrics);

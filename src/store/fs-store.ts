@@ -16,7 +16,6 @@ import type { ArtifactName, CheckpointSummary, ModelRecord, Store } from './stor
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const EPOCH_DIR_PATTERN = /^\d{6,}$/;
 const TMP_PREFIX = '.tmp-';
-const OLD_PREFIX = '.old-';
 /** Leftovers of crashed writers older than this are swept; younger ones may belong to a live writer. */
 const STALE_LEFTOVER_MS = 10 * 60_000;
 const ARTIFACT_NAMES: readonly ArtifactName[] = ['model.json', 'weights.bin'];
@@ -296,7 +295,7 @@ export async function createFsStore(dataDir: string, options: FsStoreOptions = {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
     const now = Date.now();
     for (const name of names) {
-      if (!name.startsWith(TMP_PREFIX) && !name.startsWith(OLD_PREFIX)) continue;
+      if (!name.startsWith(TMP_PREFIX)) continue;
       const full = path.join(dir, name);
       const stats = await fs.stat(full).catch(() => null);
       if (stats && now - stats.mtimeMs > STALE_LEFTOVER_MS) await fs.rm(full, { recursive: true, force: true });
@@ -392,27 +391,17 @@ export async function createFsStore(dataDir: string, options: FsStoreOptions = {
           await fs.rm(tmp, { recursive: true, force: true });
           throw err;
         }
-        // Replacing an epoch: move the old directory aside first (rename cannot replace a non-empty directory).
-        const aside = path.join(dir, `${OLD_PREFIX}${uniqueSuffix()}`);
-        let movedAside = false;
-        try {
-          await fs.rename(final, aside);
-          movedAside = true;
-        } catch (err) {
-          if (!isErrno(err, 'ENOENT')) {
-            await fs.rm(tmp, { recursive: true, force: true });
-            throw err;
-          }
-        }
+        // A saved epoch is immutable: a second save of it (a retried or orphaned trainer) keeps the first.
+        // Resumed training is deterministic per epoch, so both hold the same state, and nothing is ever
+        // moved aside, so no crash can leave the epoch missing.
         try {
           await fs.rename(tmp, final);
         } catch (err) {
-          if (movedAside) await fs.rename(aside, final).catch(() => undefined);
           await fs.rm(tmp, { recursive: true, force: true });
+          if (isErrno(err, 'ENOTEMPTY', 'EEXIST')) return;
           throw err;
         }
         await fsyncDir(dir);
-        if (movedAside) await fs.rm(aside, { recursive: true, force: true });
       });
     },
 
