@@ -85,11 +85,14 @@ async function main(): Promise<void> {
   });
   if (embedded) closers.push({ name: 'embedded redis', close: () => embedded.stop() });
 
-  // Also in the worker role, where training runs in children with the same setting: a backend that
-  // cannot load should stop the process now, not fail every job later.
-  const { initBackend } = await import('./model/index.js');
-  const backend = await initBackend(config.TFJS_BACKEND);
-  logger.info({ backend: backend.backend, requested: backend.requested, tried: backend.tried }, 'TF.js backend ready');
+  // Roles that train check the backend here, though training runs in children with the same setting: a
+  // backend that cannot load stops the process now instead of failing every job. ROLE=api never loads
+  // TF.js: predictions use the plain-TypeScript frozen engine.
+  if (config.ROLE !== 'api') {
+    const { initBackend } = await import('./model/backend.js');
+    const backend = await initBackend(config.TFJS_BACKEND);
+    logger.info({ backend: backend.backend, requested: backend.requested, tried: backend.tried }, 'TF.js backend ready');
+  }
 
   if (config.ROLE === 'all' || config.ROLE === 'api') {
     const [{ createFsStore }, { createBullmqTrainingQueue }, { buildApp }] = await Promise.all([

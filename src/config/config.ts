@@ -24,6 +24,13 @@ export const ConfigSchema = Type.Object({
   API_KEYS: Type.Optional(
     Type.String({ description: 'Comma-separated bearer keys, or sha256:<hex> hashes of them; unset: no auth' }),
   ),
+  WORKER_LOCK_DURATION_MS: Int(
+    1000,
+    600_000,
+    15_000,
+    'Job lock of a worker, renewed every half of it; a job of a worker that died is taken over after this',
+  ),
+  WORKER_STALLED_INTERVAL_MS: Int(500, 600_000, 10_000, 'How often workers look for jobs of dead workers'),
   JOB_ATTEMPTS: Int(1, 100, 5, 'Attempts of a training job before it fails (transient errors, lost workers)'),
   MODEL_CACHE_SIZE: Int(1, 100_000, 64, 'Loaded models kept for prediction'),
   BODY_LIMIT_BYTES: Int(1024, 1024 ** 3, 50 * 1024 * 1024, 'Largest request body'),

@@ -14,7 +14,7 @@ import { getDatasetData } from '../datasets/dataset-service.js';
 import { DatasetError } from '../datasets/errors.js';
 import { initBackend, train, type TrainingProgress } from '../model/index.js';
 import { SpecError, TrainingCancelledError, TrainingDivergedError } from '../model/errors.js';
-import type { CheckpointDocument, EpochMetrics } from '../schemas/checkpoint.js';
+import type { EpochMetrics } from '../schemas/checkpoint.js';
 import type { TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
 import { createFsStore } from '../store/fs-store.js';
 import type { Store } from '../store/store.js';
@@ -32,6 +32,10 @@ interface ChildContext {
 }
 
 let context: Promise<ChildContext> | null = null;
+
+// A worker killed with SIGKILL leaves this child behind; its job is resumed elsewhere once the lock
+// expires, so an orphan must not keep training and writing beside the resumed run.
+process.once('disconnect', () => process.exit(1));
 
 /** Once per child process: configuration, TF.js backend, store, a Redis client for the cancel marker. */
 function childContext(): Promise<ChildContext> {
@@ -63,34 +67,6 @@ async function cancelledBeforeStart(redis: Redis | null, jobId: string): Promise
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A checkpoint holding NaN/Infinity (e.g. the validation loss overflowed): the run has diverged. */
-class NonFiniteCheckpointError extends Error {
-  override name = 'NonFiniteCheckpointError';
-  constructor(epoch: number, where: string, lastSavedEpoch: number) {
-    super(
-      `training diverged: ${where} became NaN or infinite in epoch ${epoch}; the last finite checkpoint is epoch ` +
-        `${lastSavedEpoch}. Lower the learning rate or enable batchNorm.`,
-    );
-  }
-}
-
-function hasNonFinite(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (Array.isArray(value)) return value.some(hasNonFinite);
-  if (value && typeof value === 'object') return Object.values(value).some(hasNonFinite);
-  return false;
-}
-
-/** Names what is not finite in a checkpoint, or null. The store refuses such numbers, and retrying cannot help. */
-function nonFiniteIn(doc: CheckpointDocument): string | null {
-  const m = doc.metrics;
-  if (!Number.isFinite(m.loss)) return 'the training loss';
-  if (m.valLoss !== undefined && !Number.isFinite(m.valLoss)) return 'the validation loss';
-  if (hasNonFinite(m)) return 'a metric';
-  const layer = doc.layers.find((l) => hasNonFinite(l));
-  return layer ? `a weight of layer ${layer.name}` : null;
 }
 
 function unrecoverable(message: string): UnrecoverableError {
@@ -187,8 +163,6 @@ export default async function trainingProcessor(
         resume,
         signal,
         onCheckpoint: async (saved) => {
-          const bad = nonFiniteIn(saved.checkpoint);
-          if (bad) throw new NonFiniteCheckpointError(saved.checkpoint.epoch, bad, lastSavedEpoch);
           // Stored first: progress never claims an epoch that a restart could not resume from.
           await store.putCheckpoint(saved.checkpoint, saved.state, saved.artifacts);
           lastSavedEpoch = saved.checkpoint.epoch;
@@ -235,7 +209,6 @@ export default async function trainingProcessor(
     if (
       err instanceof SpecError ||
       err instanceof TrainingDivergedError ||
-      err instanceof NonFiniteCheckpointError ||
       err instanceof DatasetError
     ) {
       await store.updateModel(modelId, { status: 'failed', error: err.message, updatedAt: now() }).catch(() => null);

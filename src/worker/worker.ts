@@ -58,7 +58,11 @@ export async function startWorker({ config, logger }: StartWorkerOptions): Promi
         LOG_LEVEL: config.LOG_LEVEL,
       },
     },
-    // A worker that died mid-job (OOM, SIGKILL) may stall a job twice before BullMQ fails it.
+    // Training runs in the children, so this event loop always renews the lock in time: a short lock only
+    // makes a dead worker's job (SIGKILL, OOM) come back sooner.
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    // A worker that died mid-job may stall a job twice before BullMQ fails it.
     maxStalledCount: 2,
   });
 

@@ -219,6 +219,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const status = await queue.cancel(request.params.jobId);
       if (!status) throw new ApiError(404, `no training job ${request.params.jobId}`, 'jobId');
+      // A job cancelled while queued never reaches a worker, so its model record is closed here.
+      if (status.status === 'cancelled') {
+        const record = await store.getModel(status.modelId);
+        if (record && record.status === 'queued') {
+          await store.updateModel(status.modelId, { status: 'cancelled' });
+        }
+      }
       const pending = status.status === 'queued' || status.status === 'running';
       return reply.code(pending ? 202 : 200).send(status);
     },
