@@ -1,5 +1,6 @@
 // Training throughput of the engine vs tf.layers fit on the same MLP (the seeds' 784-256-128-64-10,
 // BN before ReLU, batch 128, Adam) with synthetic data, on the active backend.
+// Also one-point inference latency: the service's frozen engine vs tf.layers predict on the backend.
 // Usage: node dist/bench/engine-bench.js [rows=4096] [epochs=3]   (TFJS_BACKEND picks the backend)
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +8,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train, type BackendPreference } from '../src/model/index.js';
 import { createPrng } from '../src/util/prng.js';
+import { createInferenceEngine } from '../src/inference/index.js';
+import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 
 const rows = Number(process.argv[2] ?? 4096);
 const epochs = Number(process.argv[3] ?? 3);
@@ -45,6 +48,7 @@ async function benchEngine(data: ReturnType<typeof syntheticData>) {
   const trainSeconds = timed.reduce((s, h) => s + rows / h.samplesPerSecond, 0);
   const epochMs = timed.reduce((s, h) => s + h.durationMs, 0) / timed.length;
   return {
+    checkpoint: res.last.checkpoint,
     samplesPerSecond: (rows * timed.length) / trainSeconds,
     epochMs,
     wallMsAllEpochs: wallMs,
@@ -53,6 +57,23 @@ async function benchEngine(data: ReturnType<typeof syntheticData>) {
     finalLoss: timed[timed.length - 1].loss,
     finalAccuracy: timed[timed.length - 1].accuracy,
   };
+}
+
+function medianMicros(calls: number, fn: () => void): number {
+  for (let i = 0; i < 50; i++) fn(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function frozenOnePointUs(doc: CheckpointDocument, x: number[]): number {
+  const model = createInferenceEngine().load(doc);
+  return medianMicros(2000, () => model.predictOne(x));
 }
 
 async function benchLayers(data: ReturnType<typeof syntheticData>) {
@@ -73,7 +94,15 @@ async function benchLayers(data: ReturnType<typeof syntheticData>) {
     const h = await model.fit(x, y, { epochs, batchSize: BATCH, shuffle: true, verbose: 0 });
     const ms = performance.now() - t0;
     const loss = h.history.loss as number[];
-    return { samplesPerSecond: (rows * epochs) / (ms / 1000), epochMs: ms / epochs, finalLoss: loss[loss.length - 1] };
+    const one = tf.tensor2d([data.features[0]]);
+    const onePointPredictUs = medianMicros(500, () => tf.tidy(() => (model.predict(one) as tf.Tensor).dataSync()));
+    one.dispose();
+    return {
+      samplesPerSecond: (rows * epochs) / (ms / 1000),
+      epochMs: ms / epochs,
+      finalLoss: loss[loss.length - 1],
+      onePointPredictUs,
+    };
   } finally {
     tf.dispose([x, y]);
     model.dispose();
@@ -84,8 +113,12 @@ async function benchLayers(data: ReturnType<typeof syntheticData>) {
 async function main(): Promise<void> {
   const info = await initBackend((process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto');
   const data = syntheticData();
-  const engine = await benchEngine(data);
+  const { checkpoint, ...engine } = await benchEngine(data);
   const layers = await benchLayers(data);
+  const onePointInference = {
+    frozenEngineMedianUs: frozenOnePointUs(checkpoint, data.features[0]),
+    tfLayersPredictMedianUs: layers.onePointPredictUs,
+  };
   const result = {
     date: new Date().toISOString(),
     backend: info.backend,
@@ -97,6 +130,7 @@ async function main(): Promise<void> {
     engine,
     tfLayers: layers,
     speedup: engine.samplesPerSecond / layers.samplesPerSecond,
+    onePointInference,
   };
   const dir = path.join(process.cwd(), 'bench', 'results');
   await mkdir(dir, { recursive: true });
@@ -104,7 +138,8 @@ async function main(): Promise<void> {
   console.log(
     `engine-bench ${info.backend}: engine ${engine.samplesPerSecond.toFixed(0)} samples/s ` +
       `(epoch ${engine.epochMs.toFixed(0)} ms + checkpoint ${engine.checkpointMsPerEpoch.toFixed(0)} ms), tf.layers fit ${layers.samplesPerSecond.toFixed(0)} samples/s, ` +
-      `x${result.speedup.toFixed(2)}`,
+      `x${result.speedup.toFixed(2)}; one point: frozen engine ${onePointInference.frozenEngineMedianUs.toFixed(0)} us, ` +
+      `tf.layers predict ${onePointInference.tfLayersPredictMedianUs.toFixed(0)} us`,
   );
 }
 

@@ -117,6 +117,7 @@ export default async function trainingProcessor(
   let lastSavedEpoch = 0;
   let history: EpochMetrics[] = [];
   let sentAt = 0;
+  let batches = 0;
   let last: TrainingJobProgress | null = null;
 
   const report = async (p: TrainingJobProgress) => {
@@ -169,10 +170,16 @@ export default async function trainingProcessor(
           history = saved.state.history;
           const m = saved.checkpoint.metrics;
           await report(
-            progressFrom(m.epoch, training.epochs, m, saved.checkpoint.backend, lastSavedEpoch, history, last?.batches),
+            progressFrom(m.epoch, training.epochs, m, saved.checkpoint.backend, lastSavedEpoch, history, batches),
           );
         },
         onProgress: async (p: TrainingProgress) => {
+          if (p.kind === 'epoch' && batches !== p.batches && last) {
+            // The first epoch end tells how many batches an epoch has; onCheckpoint ran before it knew.
+            batches = p.batches;
+            await report({ ...last, batch: p.batches, batches });
+            return;
+          }
           // Epoch ends are reported by onCheckpoint, with the stored epoch; only batches remain.
           if (p.kind !== 'batch' || Date.now() - sentAt < PROGRESS_INTERVAL_MS) return;
           await report({
