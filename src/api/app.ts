@@ -2,7 +2,7 @@
 // queue, inference engine). Registering does no I/O and nothing listens; src/main.ts runs the server.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -17,7 +17,7 @@ import rateLimit from './plugins/external/rate-limit.js';
 import sse from './plugins/external/sse.js';
 import swagger from './plugins/external/swagger.js';
 import csvParser from './plugins/external/csv-parser.js';
-import errors from './plugins/app/errors.js';
+import errors, { MAX_PARAM_LENGTH, toErrorBody } from './plugins/app/errors.js';
 import auth from './plugins/app/auth.js';
 import services from './plugins/app/services.js';
 import metrics from './plugins/app/metrics.js';
@@ -69,6 +69,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId,
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors the router raises before any route or hook runs (a bad %-escape, an over-long path parameter)
+    // get the same {statusCode, error, message} shape as every other error, not Fastify's own body.
+    frameworkErrors: (err, _request, reply) => {
+      const out = toErrorBody(err, reply);
+      (reply as FastifyReply).code(out.statusCode).type('application/json; charset=utf-8').send(out);
+    },
     // Unknown fields are errors (400), not silently dropped; bodies are never coerced ('1' is not 1).
     // Query strings are declared as strings with patterns and converted in the handlers.
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false, useDefaults: false } },

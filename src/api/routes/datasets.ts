@@ -56,6 +56,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           throw err;
         }
       } else {
+        // A body schema keyed by content type validates nothing when there is no Content-Type (and so no
+        // body): without this the service would read `features` of undefined (a 500).
+        if (typeof request.body !== 'object' || request.body === null) {
+          throw new ApiError(
+            400,
+            'the request body is required: send application/json {features, labels} or text/csv with ?label=<column>',
+            'body',
+          );
+        }
         if (request.query.label !== undefined || request.query.name !== undefined) {
           throw new ApiError(400, '?label and ?name apply to text/csv uploads; a JSON upload carries them in the body', 'label');
         }

@@ -29,6 +29,13 @@ export interface ErrorBody {
 
 export const QUEUE_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * Longest path parameter the router matches (Fastify's default is 100). Above the ids' schema limit (128),
+ * so that an id of 101-128 characters reaches its route and a longer one gets the schema's 400 naming the
+ * field; beyond this the router answers 414 (through frameworkErrors, in the one error shape).
+ */
+export const MAX_PARAM_LENGTH = 256;
+
 interface AjvError {
   instancePath?: string;
   keyword?: string;
@@ -111,6 +118,10 @@ export function toErrorBody(err: unknown, reply: FastifyReply): ErrorBody {
       return body(400, 'the request body is empty; send a JSON object or omit the Content-Type header');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return body(413, `the request body is larger than ${reply.server.initialConfig.bodyLimit} bytes (BODY_LIMIT_BYTES)`);
+    case 'FST_ERR_BAD_URL':
+      return body(400, 'the request path has an invalid %-escape; encode reserved characters as %XX with two hex digits');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return body(414, `a path parameter (an id) is longer than the router accepts (${MAX_PARAM_LENGTH} characters); ids are at most 128 characters`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return body(415, `${e.message}; send application/json (or text/csv where documented)`);
     default:

@@ -1,0 +1,626 @@
+// Hostile input, route by route: every case answers its exact 4xx in the one error shape
+// {statusCode, error, message, field?} naming the field or the cause, and the process keeps answering
+// /healthz. Limits are set small in this file's config so that "too large" is cheap to send. At the end,
+// nothing was written outside DATA_DIR: the temporary directory (TMPDIR) is a fresh, watched parent, and
+// the repository's working tree is unchanged.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InjectOptions } from 'fastify';
+import { startEnv, type TestEnv } from './api-helpers.js';
+import { makeCheckpoint } from './helpers/make-checkpoint.js';
+import { artifacts, trainingState } from './store-fixtures.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const LIMITS = {
+  BODY_LIMIT_BYTES: 32_768,
+  MAX_ROWS: 50,
+  MAX_FEATURES: 8,
+  MAX_UNITS: 64,
+  MAX_LAYERS: 3,
+  MAX_EPOCHS: 20,
+  MAX_BATCH_SIZE: 128,
+  MAX_PARAMETERS: 3000,
+  MAX_PREDICT_INSTANCES: 10,
+};
+
+const MODEL = 'mdl_hostile';
+const INPUT_DIM = 3;
+
+let env: TestEnv;
+let watchedParent: string;
+let savedTmpdir: string | undefined;
+let repoBefore: string[];
+let datasetId: string;
+
+/** Files below the repository root, skipping what builds and installs own. */
+async function repoTree(): Promise<string[]> {
+  const skip = new Set(['node_modules', '.git', 'dist']);
+  const out: string[] = [];
+  async function walk(dir: string, rel: string): Promise<void> {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      if (rel === '' && skip.has(entry.name)) continue;
+      const r = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      out.push(r);
+      if (entry.isDirectory()) await walk(path.join(dir, entry.name), r);
+    }
+  }
+  await walk(repoRoot, '');
+  return out.sort();
+}
+
+before(async () => {
+  repoBefore = await repoTree();
+  // os.tmpdir() follows TMPDIR: DATA_DIR (and the test Redis's directory) are created in this fresh parent,
+  // and so would anything the service wrote to the temporary directory.
+  watchedParent = await fs.mkdtemp(path.join(os.tmpdir(), 'bn-hostile-'));
+  savedTmpdir = process.env.TMPDIR;
+  process.env.TMPDIR = watchedParent;
+  env = await startEnv({
+    env: { ...Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])), RATE_LIMIT_MAX: '0' },
+  });
+  assert.equal(path.dirname(env.dataDir), watchedParent);
+
+  const doc = { ...makeCheckpoint({ inputDim: INPUT_DIM, hidden: [4], task: 'binary', seed: 11 }), modelId: MODEL };
+  const now = new Date().toISOString();
+  await env.store.putModel({
+    modelId: MODEL,
+    jobId: 'job_hostile',
+    datasetId: 'builtin:blobs',
+    status: 'completed',
+    spec: doc.spec,
+    training: doc.training,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await env.store.putCheckpoint(doc, trainingState(MODEL, 1), artifacts(1));
+
+  const ds = await env.app.inject({ method: 'POST', url: '/v1/datasets', payload: { features: [[1, 2], [3, 4]], labels: [0, 1] } });
+  assert.equal(ds.statusCode, 201, ds.body);
+  datasetId = ds.json().id;
+});
+
+after(async () => {
+  try {
+    if (env) {
+      // Only DATA_DIR and the test Redis's own directory may exist in the watched parent.
+      const names = (await fs.readdir(watchedParent)).sort();
+      const allowed = [path.basename(env.dataDir), path.basename(env.redis.dir)].sort();
+      assert.deepEqual(names, allowed, `unexpected entries beside DATA_DIR in ${watchedParent}`);
+      await env.close();
+      assert.deepEqual(await fs.readdir(watchedParent), [], 'everything under the watched parent is removed on close');
+    }
+    assert.deepEqual(await repoTree(), repoBefore, 'nothing new in the repository working tree');
+  } finally {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+    await fs.rm(watchedParent, { recursive: true, force: true });
+  }
+});
+
+interface Case {
+  name: string;
+  method?: 'GET' | 'POST' | 'DELETE';
+  url: string | (() => string);
+  headers?: Record<string, string>;
+  /** A string or Buffer is sent as-is (raw JSON text, CSV); an object is JSON-encoded. */
+  payload?: string | Buffer | object;
+  status: number;
+  /** The `field` the answer must carry. */
+  field?: string | RegExp;
+  /** What the message must say; default: it contains the field. */
+  message?: RegExp;
+}
+
+const JSON_CT = { 'content-type': 'application/json' };
+const CSV_CT = { 'content-type': 'text/csv' };
+const SSE = { accept: 'text/event-stream' };
+const raw = (text: string) => ({ headers: JSON_CT, payload: text });
+const long = (n: number) => 'a'.repeat(n);
+
+/** Bad ids, as path segments: [label, segment, status, field?, message?]. */
+const BAD_IDS: [string, string, number, string | undefined, RegExp | undefined][] = [
+  ['encoded traversal ..%2F..%2Fetc', '..%2F..%2Fetc', 400, 'ID', /pattern/],
+  ['dot segment %2e%2e (normalised away by the URL parser: no route)', '%2e%2e', 404, undefined, /no route/],
+  ['NUL byte a%00b', 'a%00b', 400, 'ID', /pattern/],
+  ['id of 129 characters', long(129), 400, 'ID', /pattern/],
+  ['id of 101 characters (valid pattern, beyond Fastify default maxParamLength)', long(101), 404, 'ID', /no /],
+  ['id of 5000 characters', long(5000), 414, undefined, /longer than/],
+  ['bad %-escape %ZZ', '%ZZ', 400, undefined, /%-escape/],
+  ['space and quote', 'a%20%22b', 400, 'ID', /pattern/],
+];
+
+function idCases(route: string, method: Case['method'], url: (id: string) => string, idField: string, extra: Partial<Case> = {}): Case[] {
+  const cases: Case[] = BAD_IDS.map(([label, seg, status, field, message]) => ({
+    name: `${route}: ${label}`,
+    method,
+    url: url(seg),
+    status,
+    field: field === 'ID' ? idField : field,
+    message,
+    ...extra,
+  }));
+  // A literal ../ is resolved before routing: no route, never a file.
+  cases.push({ name: `${route}: literal ../x`, method, url: url('../x'), status: 404, message: /no route/, ...extra });
+  return cases;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// POST /v1/datasets (JSON)
+
+const rows2 = { features: [[1, 2], [3, 4]], labels: [0, 1] };
+const postDs = (c: Omit<Case, 'method' | 'url'> & { url?: string }): Case => ({ method: 'POST', url: '/v1/datasets', ...c });
+
+const datasetJsonCases: Case[] = [
+  postDs({ name: 'malformed JSON', ...raw('{"features": [[1, 2]'), status: 400, message: /not valid JSON/ }),
+  postDs({ name: 'trailing garbage after JSON', ...raw('{"features":[[1]],"labels":[0]} x'), status: 400, message: /not valid JSON/ }),
+  postDs({ name: 'empty JSON body', ...raw(''), status: 400, message: /empty/ }),
+  postDs({ name: '__proto__ key (prototype poisoning)', ...raw('{"features":[[1]],"labels":[0],"__proto__":{"x":1}}'), status: 400, message: /not valid JSON/ }),
+  postDs({ name: 'constructor.prototype key', ...raw('{"features":[[1]],"labels":[0],"constructor":{"prototype":{"x":1}}}'), status: 400, message: /not valid JSON/ }),
+  postDs({ name: 'application/xml', headers: { 'content-type': 'application/xml' }, payload: '<a/>', status: 415, message: /Unsupported Media Type/ }),
+  postDs({ name: 'text/plain', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify(rows2), status: 415, field: 'Content-Type' }),
+  postDs({ name: 'multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 415, message: /Unsupported Media Type/ }),
+  postDs({ name: 'application/csv (not text/csv)', headers: { 'content-type': 'application/csv' }, payload: 'a,y\n1,0\n', status: 415, message: /Unsupported Media Type/ }),
+  postDs({ name: 'a body without Content-Type', payload: JSON.stringify(rows2), status: 415, message: /Unsupported Media Type/ }),
+  postDs({ name: 'no body and no Content-Type', status: 400, field: 'body', message: /request body is required/ }),
+  postDs({ name: 'empty body and no Content-Type', payload: Buffer.alloc(0), status: 400, field: 'body', message: /request body is required/ }),
+  postDs({ name: 'upper-case APPLICATION/JSON is still validated', headers: { 'content-type': 'APPLICATION/JSON; charset=UTF-8' }, payload: JSON.stringify({ ...rows2, name: {} }), status: 400, field: 'name' }),
+  postDs({ name: 'body null', ...raw('null'), status: 400, field: 'body', message: /request body must be object/ }),
+  postDs({ name: 'body an array', ...raw('[[1,2]]'), status: 400, field: 'body', message: /request body must be object/ }),
+  postDs({ name: 'body a string', ...raw('"features"'), status: 400, field: 'body', message: /request body must be object/ }),
+  postDs({ name: 'deeply nested arrays', ...raw('['.repeat(5000) + ']'.repeat(5000)), status: 400, field: 'body', message: /request body must be object/ }),
+  postDs({ name: 'deeply nested features', ...raw(`{"features":${'['.repeat(5000)}${']'.repeat(5000)},"labels":[0]}`), status: 400, field: 'features[0][0]' }),
+  postDs({ name: 'missing features', payload: { labels: [0] }, status: 400, field: 'features', message: /features is required/ }),
+  postDs({ name: 'missing labels', payload: { features: [[1]] }, status: 400, field: 'labels', message: /labels is required/ }),
+  postDs({ name: 'unknown field', payload: { ...rows2, colour: 'red' }, status: 400, field: 'colour', message: /colour is not a known field/ }),
+  postDs({ name: 'features a string', payload: { features: '1,2', labels: [0] }, status: 400, field: 'features' }),
+  postDs({ name: 'labels booleans', payload: { features: [[1]], labels: [true] }, status: 400, field: 'labels[0]' }),
+  postDs({ name: 'name a number', payload: { ...rows2, name: 5 }, status: 400, field: 'name' }),
+  postDs({ name: 'name empty', payload: { ...rows2, name: '' }, status: 400, field: 'name' }),
+  postDs({ name: 'name of 201 characters', payload: { ...rows2, name: long(201) }, status: 400, field: 'name' }),
+  postDs({ name: 'featureNames with a number', payload: { ...rows2, featureNames: ['a', 7] }, status: 400, field: 'featureNames[1]' }),
+  postDs({ name: 'featureNames duplicated', payload: { ...rows2, featureNames: ['a', 'a'] }, status: 400, field: 'featureNames[1]', message: /duplicate/ }),
+  postDs({ name: 'featureNames count mismatch', payload: { ...rows2, featureNames: ['a'] }, status: 400, field: 'featureNames', message: /expected 2 names/ }),
+  postDs({ name: '"NaN" string in features', payload: { features: [['NaN', 1]], labels: [0] }, status: 400, field: 'features[0][0]' }),
+  postDs({ name: '"Infinity" string label', payload: { features: [[1]], labels: ['Infinity'] }, status: 400, field: 'labels[0]' }),
+  postDs({ name: 'null in features', payload: { features: [[null]], labels: [0] }, status: 400, field: 'features[0][0]' }),
+  postDs({ name: '1e999 (Infinity) in raw JSON features', ...raw('{"features":[[1,1e999]],"labels":[0]}'), status: 400, field: 'features[0][1]' }),
+  postDs({ name: '-1e999 in raw JSON labels', ...raw('{"features":[[1]],"labels":[-1e999]}'), status: 400, field: 'labels[0]' }),
+  postDs({ name: 'huge finite feature 1e300', payload: { features: [[1e300]], labels: [0] }, status: 400, field: 'features[0][0]', message: /magnitude/ }),
+  postDs({ name: 'huge finite label -1e300', payload: { features: [[1]], labels: [-1e300] }, status: 400, field: 'labels[0]', message: /magnitude/ }),
+  postDs({ name: 'empty features', payload: { features: [], labels: [] }, status: 400, field: 'features' }),
+  postDs({ name: 'empty labels', payload: { features: [[1]], labels: [] }, status: 400, field: 'labels' }),
+  postDs({ name: 'empty row', payload: { features: [[]], labels: [0] }, status: 400, field: 'features[0]' }),
+  postDs({ name: 'ragged rows', payload: { features: [[1, 2], [3]], labels: [0, 1] }, status: 400, field: 'features[1]', message: /expected 2 values, got 1/ }),
+  postDs({ name: 'fewer labels than rows', payload: { features: [[1], [2]], labels: [0] }, status: 400, field: 'labels', message: /expected 2 labels/ }),
+  postDs({
+    name: `${LIMITS.MAX_ROWS + 1} rows > MAX_ROWS`,
+    payload: { features: Array.from({ length: LIMITS.MAX_ROWS + 1 }, () => [1]), labels: Array(LIMITS.MAX_ROWS + 1).fill(0) },
+    status: 400,
+    field: 'features',
+    message: new RegExp(`exceed the limit of ${LIMITS.MAX_ROWS}`),
+  }),
+  postDs({
+    name: `${LIMITS.MAX_FEATURES + 1} features > MAX_FEATURES`,
+    payload: { features: [Array(LIMITS.MAX_FEATURES + 1).fill(1)], labels: [0] },
+    status: 400,
+    field: 'features[0]',
+    message: new RegExp(`exceed the limit of ${LIMITS.MAX_FEATURES}`),
+  }),
+  postDs({
+    name: 'oversized body > BODY_LIMIT_BYTES',
+    payload: { features: Array.from({ length: 5000 }, () => [1.25, 2.5]), labels: Array(5000).fill(0) },
+    status: 413,
+    message: /BODY_LIMIT_BYTES/,
+  }),
+  postDs({ name: '?label on a JSON upload', url: '/v1/datasets?label=y', payload: rows2, status: 400, field: 'label' }),
+  postDs({ name: 'unknown query parameter', url: '/v1/datasets?colour=red', payload: rows2, status: 400, field: 'colour' }),
+  postDs({ name: '?__proto__ query parameter', url: '/v1/datasets?__proto__=x', payload: rows2, status: 400, field: '__proto__' }),
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// POST /v1/datasets (CSV)
+
+const csv = (name: string, text: string | Buffer, status: number, field: string | RegExp | undefined, message?: RegExp, url = '/v1/datasets?label=y'): Case => ({
+  name: `CSV: ${name}`,
+  method: 'POST',
+  url,
+  headers: CSV_CT,
+  payload: text,
+  status,
+  field,
+  message,
+});
+
+const datasetCsvCases: Case[] = [
+  csv('no ?label', 'a,y\n1,0\n', 400, 'label', undefined, '/v1/datasets'),
+  csv('empty ?label=', 'a,y\n1,0\n', 400, 'label', undefined, '/v1/datasets?label='),
+  csv('?label repeated (an array)', 'a,y\n1,0\n', 400, 'label', undefined, '/v1/datasets?label=y&label=a'),
+  csv('?label of 201 characters', 'a,y\n1,0\n', 400, 'label', undefined, `/v1/datasets?label=${long(201)}`),
+  csv('unknown label column', 'a,b\n1,0\n', 400, 'label', /no column named "y"/),
+  csv('empty body', '', 400, 'csv', /empty/),
+  csv('whitespace only', ' \n \n', 400, 'csv', /empty/),
+  csv('header only', 'a,y\n', 400, 'csv', /no data rows/),
+  csv('only the label column', 'y\n1\n', 400, 'csv', /no feature columns/),
+  csv('duplicate header', 'a,a,y\n1,2,0\n', 400, 'line 1', /duplicate column/),
+  csv('empty header name', 'a,,y\n1,2,0\n', 400, 'line 1', /no name/),
+  csv('NaN cell', 'a,y\n1,0\nNaN,1\n', 400, /^line 3/, /not a finite number/),
+  csv('Infinity cell', 'a,y\nInfinity,0\n', 400, /^line 2/, /not a finite number/),
+  csv('1e999 cell', 'a,y\n1e999,0\n', 400, /^line 2/, /not a finite number/),
+  csv('hex cell', 'a,y\n0x1F,0\n', 400, /^line 2/, /not a finite number/),
+  csv('empty cell', 'a,y\n,0\n', 400, /^line 2/, /not a finite number/),
+  csv('huge finite cell 1e300', 'a,y\n1e300,0\n', 400, /^line 2/, /magnitude/),
+  csv('ragged row', 'a,b,y\n1,2,0\n3,1\n', 400, 'line 3', /expected 3 values, got 2/),
+  csv('unclosed quote', 'a,y\n"1,0\n', 400, 'csv', /Quote|quote/),
+  csv('binary garbage', Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x01, 0x2c, 0x02, 0x0a]), 400, 'label', /no column named/),
+  csv(`${LIMITS.MAX_ROWS + 1} data rows > MAX_ROWS`, 'a,y\n' + '1,0\n'.repeat(LIMITS.MAX_ROWS + 1), 400, 'csv', new RegExp(`more than ${LIMITS.MAX_ROWS}`)),
+  csv(
+    `${LIMITS.MAX_FEATURES + 1} feature columns > MAX_FEATURES`,
+    `${Array.from({ length: LIMITS.MAX_FEATURES + 1 }, (_, j) => `f${j}`).join(',')},y\n${'1,'.repeat(LIMITS.MAX_FEATURES + 1)}0\n`,
+    400,
+    'csv',
+    new RegExp(`exceed the limit of ${LIMITS.MAX_FEATURES}`),
+  ),
+  csv('oversized body > BODY_LIMIT_BYTES', 'a,y\n' + '1.25,0\n'.repeat(6000), 413, undefined, /BODY_LIMIT_BYTES/),
+  csv('?name of 201 characters', 'a,y\n1,0\n', 400, 'name', undefined, `/v1/datasets?label=y&name=${long(201)}`),
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /v1/datasets/:id
+
+const datasetGetCases: Case[] = [
+  ...idCases('GET /v1/datasets/:id', 'GET', (id) => `/v1/datasets/${id}`, 'id'),
+  { name: 'GET /v1/datasets/:id: builtin:..%2Fx', url: '/v1/datasets/builtin:..%2Fx', status: 400, field: 'id', message: /pattern/ },
+  { name: 'GET /v1/datasets/:id: unknown builtin', url: '/v1/datasets/builtin:nope', status: 404, field: 'id', message: /no dataset builtin:nope/ },
+  { name: 'GET /v1/datasets/:id: unknown id', url: '/v1/datasets/ds_unknown', status: 404, field: 'id', message: /no dataset ds_unknown/ },
+  {
+    name: 'GET /v1/datasets/:id: malformed JSON body is ignored, the bad id is not',
+    url: '/v1/datasets/..%2Fx',
+    headers: JSON_CT,
+    payload: '{',
+    status: 400,
+    field: 'id',
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// POST /v1/training-jobs
+
+const model = { hidden: [4], task: 'binary' };
+const job = (over: object = {}) => ({ datasetId: 'builtin:blobs', model, training: { epochs: 1 }, ...over });
+const withModel = (m: object) => job({ model: { ...model, ...m } });
+const withTraining = (t: object) => job({ training: { epochs: 1, ...t } });
+const postJob = (c: Omit<Case, 'method' | 'url'>): Case => ({ method: 'POST', url: '/v1/training-jobs', ...c, name: `training job: ${c.name}` });
+const rawJob = (fragment: string) => raw(`{"datasetId":"builtin:blobs","model":{"hidden":[4],"task":"binary"},${fragment}}`);
+
+const trainingCases: Case[] = [
+  postJob({ name: 'malformed JSON', ...raw('{"model": {'), status: 400, message: /not valid JSON/ }),
+  postJob({ name: 'empty JSON body', ...raw(''), status: 400, message: /empty/ }),
+  postJob({ name: 'application/xml', headers: { 'content-type': 'application/xml' }, payload: '<a/>', status: 415, message: /Unsupported Media Type/ }),
+  postJob({ name: 'text/csv', headers: CSV_CT, payload: 'a,y\n1,0\n', status: 415, field: 'Content-Type' }),
+  postJob({ name: 'body null', ...raw('null'), status: 400, field: 'body' }),
+  postJob({ name: 'body an array', ...raw('[]'), status: 400, field: 'body' }),
+  postJob({ name: 'missing model', payload: { datasetId: 'builtin:blobs' }, status: 400, field: 'model', message: /model is required/ }),
+  postJob({ name: 'missing model.task', payload: { datasetId: 'builtin:blobs', model: { hidden: [4] } }, status: 400, field: 'model.task' }),
+  postJob({ name: 'missing model.hidden', payload: { datasetId: 'builtin:blobs', model: { task: 'binary' } }, status: 400, field: 'model.hidden' }),
+  postJob({ name: 'unknown top-level field', payload: job({ colour: 'red' }), status: 400, field: 'colour', message: /not a known field/ }),
+  postJob({ name: 'unknown training field', payload: withTraining({ colour: 'red' }), status: 400, field: 'training.colour' }),
+  postJob({ name: 'unknown batchNorm field', payload: withModel({ batchNorm: { gamma: 1 } }), status: 400, field: 'model.batchNorm.gamma' }),
+  postJob({ name: 'hidden a string', payload: withModel({ hidden: '8' }), status: 400, field: 'model.hidden' }),
+  postJob({ name: 'hidden 1.5 units', payload: withModel({ hidden: [1.5] }), status: 400, field: 'model.hidden[0]' }),
+  postJob({ name: 'epochs a string', payload: withTraining({ epochs: '3' }), status: 400, field: 'training.epochs' }),
+  postJob({ name: 'shuffle a string', payload: withTraining({ shuffle: 'yes' }), status: 400, field: 'training.shuffle' }),
+  postJob({ name: 'task a number', payload: withModel({ task: 5 }), status: 400, field: 'model.task' }),
+  postJob({ name: 'datasetId a number', payload: job({ datasetId: 7 }), status: 400, field: 'datasetId' }),
+  postJob({ name: '"NaN" learningRate', payload: withTraining({ learningRate: 'NaN' }), status: 400, field: 'training.learningRate' }),
+  postJob({ name: '1e999 learningRate (raw JSON)', ...rawJob('"training":{"learningRate":1e999}'), status: 400, field: 'training.learningRate' }),
+  postJob({ name: '1e999 epochs (raw JSON)', ...rawJob('"training":{"epochs":1e999}'), status: 400, field: 'training.epochs' }),
+  postJob({ name: '-1e999 seed (raw JSON)', ...rawJob('"training":{"seed":-1e999}'), status: 400, field: 'training.seed' }),
+  postJob({ name: '1e999 momentum (raw JSON)', ...raw('{"datasetId":"builtin:blobs","model":{"hidden":[4],"task":"binary","batchNorm":{"momentum":1e999}}}'), status: 400, field: 'model.batchNorm.momentum' }),
+  postJob({ name: '1e999 hidden units (raw JSON)', ...raw('{"datasetId":"builtin:blobs","model":{"hidden":[1e999],"task":"binary"}}'), status: 400, field: 'model.hidden[0]' }),
+  postJob({ name: 'hidden [1e308]', payload: withModel({ hidden: [1e308] }), status: 400, field: 'model.hidden[0]' }),
+  postJob({ name: 'epochs 1e15', payload: withTraining({ epochs: 1e15 }), status: 400, field: 'training.epochs' }),
+  postJob({ name: 'batchSize 2^53', payload: withTraining({ batchSize: 2 ** 53 }), status: 400, field: 'training.batchSize' }),
+  postJob({ name: 'weightInit.min -1e300', payload: withModel({ weightInit: { min: -1e300 } }), status: 400, field: 'model.weightInit.min' }),
+  postJob({ name: 'empty hidden', payload: withModel({ hidden: [] }), status: 400, field: 'model.hidden' }),
+  postJob({ name: 'empty inline features', payload: { model, data: { features: [], labels: [] } }, status: 400, field: 'data.features' }),
+  postJob({ name: 'ragged inline rows', payload: { model, data: { features: [[1, 2], [3]], labels: [0, 1] } }, status: 400, field: 'data.features[1]' }),
+  postJob({ name: '"NaN" inline feature', payload: { model, data: { features: [['NaN']], labels: [0] } }, status: 400, field: 'data.features[0][0]' }),
+  postJob({ name: '1e999 inline feature (raw JSON)', ...raw('{"model":{"hidden":[4],"task":"binary"},"data":{"features":[[1e999]],"labels":[0]}}'), status: 400, field: 'data.features[0][0]' }),
+  postJob({ name: 'binary label 2 (out of range)', payload: { model, data: { features: [[1], [2]], labels: [0, 2] } }, status: 400, field: 'data.labels[1]', message: /0 or 1/ }),
+  postJob({ name: 'binary label 0.5', payload: { model, data: { features: [[1], [2]], labels: [0, 0.5] } }, status: 400, field: 'data.labels[1]' }),
+  postJob({
+    name: 'multiclass label -1',
+    payload: { model: { hidden: [4], task: 'multiclass' }, data: { features: [[1], [2], [3]], labels: [0, 2, -1] } },
+    status: 400,
+    field: 'data.labels[2]',
+    message: /integer class/,
+  }),
+  postJob({
+    name: 'multiclass label 1.5',
+    payload: { model: { hidden: [4], task: 'multiclass' }, data: { features: [[1], [2], [3]], labels: [0, 2, 1.5] } },
+    status: 400,
+    field: 'data.labels[2]',
+  }),
+  postJob({
+    name: 'multiclass label 5000 (more classes than allowed)',
+    payload: { model: { hidden: [4], task: 'multiclass' }, data: { features: [[1], [2]], labels: [0, 5000] } },
+    status: 400,
+    field: 'model.outputDim',
+    message: /<= 1000/,
+  }),
+  postJob({
+    name: `inline data with ${LIMITS.MAX_ROWS + 1} rows > MAX_ROWS`,
+    payload: { model, data: { features: Array.from({ length: LIMITS.MAX_ROWS + 1 }, () => [1]), labels: Array(LIMITS.MAX_ROWS + 1).fill(0) } },
+    status: 400,
+    field: 'data.features',
+  }),
+  postJob({
+    name: `inline data with ${LIMITS.MAX_FEATURES + 1} features > MAX_FEATURES`,
+    payload: { model, data: { features: [Array(LIMITS.MAX_FEATURES + 1).fill(1)], labels: [0] } },
+    status: 400,
+    field: 'data.features[0]',
+  }),
+  postJob({ name: 'datasetId ../x', payload: job({ datasetId: '../x' }), status: 400, field: 'datasetId', message: /not a dataset id/ }),
+  postJob({ name: 'datasetId ..%2F..%2Fetc', payload: job({ datasetId: '..%2F..%2Fetc' }), status: 400, field: 'datasetId' }),
+  postJob({ name: 'datasetId builtin:../../etc', payload: job({ datasetId: 'builtin:../../etc' }), status: 400, field: 'datasetId' }),
+  postJob({ name: 'datasetId with NUL', payload: job({ datasetId: 'a\u0000b' }), status: 400, field: 'datasetId' }),
+  postJob({ name: 'datasetId of 129 characters', payload: job({ datasetId: long(129) }), status: 400, field: 'datasetId' }),
+  postJob({ name: 'datasetId empty', payload: job({ datasetId: '' }), status: 400, field: 'datasetId' }),
+  postJob({ name: 'datasetId unknown', payload: job({ datasetId: 'ds_unknown' }), status: 404, field: 'datasetId', message: /no dataset ds_unknown/ }),
+  postJob({ name: 'both datasetId and data', payload: job({ data: rows2 }), status: 400, field: 'datasetId', message: /exactly one/ }),
+  postJob({ name: 'neither datasetId nor data', payload: { model }, status: 400, field: 'datasetId', message: /exactly one/ }),
+  // the server's configured limits
+  postJob({ name: `hidden [${LIMITS.MAX_UNITS + 1}] > MAX_UNITS`, payload: withModel({ hidden: [LIMITS.MAX_UNITS + 1] }), status: 400, field: 'model.hidden[0]', message: /MAX_UNITS/ }),
+  postJob({ name: `${LIMITS.MAX_LAYERS + 1} layers > MAX_LAYERS`, payload: withModel({ hidden: Array(LIMITS.MAX_LAYERS + 1).fill(2) }), status: 400, field: 'model.hidden', message: /MAX_LAYERS/ }),
+  postJob({ name: `epochs ${LIMITS.MAX_EPOCHS + 1} > MAX_EPOCHS`, payload: withTraining({ epochs: LIMITS.MAX_EPOCHS + 1 }), status: 400, field: 'training.epochs', message: /MAX_EPOCHS/ }),
+  postJob({ name: `batchSize ${LIMITS.MAX_BATCH_SIZE + 1} > MAX_BATCH_SIZE`, payload: withTraining({ batchSize: LIMITS.MAX_BATCH_SIZE + 1 }), status: 400, field: 'training.batchSize', message: /MAX_BATCH_SIZE/ }),
+  postJob({ name: 'parameters > MAX_PARAMETERS', payload: withModel({ hidden: [64, 64] }), status: 400, field: 'model.hidden', message: /MAX_PARAMETERS/ }),
+  // the schema's hard caps
+  postJob({ name: '33 layers (schema cap)', payload: withModel({ hidden: Array(33).fill(1) }), status: 400, field: 'model.hidden' }),
+  postJob({ name: '4097 units (schema cap)', payload: withModel({ hidden: [4097] }), status: 400, field: 'model.hidden[0]' }),
+  postJob({ name: 'epochs 10001 (schema cap)', payload: withTraining({ epochs: 10_001 }), status: 400, field: 'training.epochs' }),
+  postJob({ name: 'Idempotency-Key with spaces', headers: { 'idempotency-key': 'has spaces' }, payload: job(), status: 400, field: 'Idempotency-Key' }),
+  postJob({ name: 'Idempotency-Key of 201 characters', headers: { 'idempotency-key': long(201) }, payload: job(), status: 400, field: 'Idempotency-Key' }),
+  postJob({
+    name: 'oversized body > BODY_LIMIT_BYTES',
+    payload: { model, data: { features: Array.from({ length: 5000 }, () => [1.25, 2.5]), labels: Array(5000).fill(0) } },
+    status: 413,
+    message: /BODY_LIMIT_BYTES/,
+  }),
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// GET / DELETE /v1/training-jobs/:jobId, GET .../events
+
+const jobCases: Case[] = [
+  ...idCases('GET /v1/training-jobs/:jobId', 'GET', (id) => `/v1/training-jobs/${id}`, 'jobId'),
+  ...idCases('DELETE /v1/training-jobs/:jobId', 'DELETE', (id) => `/v1/training-jobs/${id}`, 'jobId'),
+  ...idCases('GET /v1/training-jobs/:jobId/events', 'GET', (id) => `/v1/training-jobs/${id}/events`, 'jobId', { headers: SSE }),
+  ...['job_unknown', 'meta', 'wait', 'events', 'id', 'stalled-check'].flatMap((id): Case[] => [
+    { name: `GET job ${id} (unknown; BullMQ key names included)`, url: `/v1/training-jobs/${id}`, status: 404, field: 'jobId', message: /no training job/ },
+    { name: `DELETE job ${id} (unknown)`, method: 'DELETE', url: `/v1/training-jobs/${id}`, status: 404, field: 'jobId', message: /no training job/ },
+    { name: `events of job ${id} (unknown)`, url: `/v1/training-jobs/${id}/events`, headers: SSE, status: 404, field: 'jobId', message: /no training job/ },
+  ]),
+  { name: 'DELETE job: malformed JSON body', method: 'DELETE', url: '/v1/training-jobs/job_unknown', ...raw('{'), status: 400, message: /not valid JSON/ },
+  { name: 'DELETE job: application/xml body', method: 'DELETE', url: '/v1/training-jobs/job_unknown', headers: { 'content-type': 'application/xml' }, payload: '<a/>', status: 415, message: /Unsupported Media Type/ },
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /v1/models, /v1/models/:modelId, checkpoints and artifacts
+
+const modelCases: Case[] = [
+  ...['0', '-1', 'abc', '10000', '1e3', 'NaN', 'Infinity', '1.5', ''].map((v): Case => ({
+    name: `GET /v1/models?limit=${v}`,
+    url: `/v1/models?limit=${v}`,
+    status: 400,
+    field: 'limit',
+  })),
+  { name: 'GET /v1/models?limit repeated', url: '/v1/models?limit=1&limit=2', status: 400, field: 'limit' },
+  { name: 'GET /v1/models?colour=red', url: '/v1/models?colour=red', status: 400, field: 'colour' },
+  { name: 'GET /v1/models?__proto__=x', url: '/v1/models?__proto__=x', status: 400, field: '__proto__' },
+  { name: 'GET /v1/models with a malformed JSON body and a bad limit', url: '/v1/models?limit=0', ...raw('{'), status: 400, field: 'limit' },
+  ...idCases('GET /v1/models/:modelId', 'GET', (id) => `/v1/models/${id}`, 'modelId'),
+  { name: 'GET /v1/models/:modelId unknown', url: '/v1/models/mdl_unknown', status: 404, field: 'modelId', message: /no model mdl_unknown/ },
+];
+
+for (const suffix of ['', '/model.json', '/weights.bin']) {
+  const route = `GET /v1/models/:modelId/checkpoints/:epoch${suffix}`;
+  modelCases.push(
+    ...idCases(route, 'GET', (id) => `/v1/models/${id}/checkpoints/1${suffix}`, 'modelId'),
+    ...idCases(`${route} (epoch)`, 'GET', (id) => `/v1/models/${MODEL}/checkpoints/${id}${suffix}`, 'epoch').filter(
+      (c) => c.status !== 404, // a 101-character epoch is no valid epoch: covered below
+    ),
+    ...['0', '-1', '1.5', 'NaN', 'Infinity', '1e3', '0001', '9999999999', 'LATEST', long(101)].map((epoch): Case => ({
+      name: `${route}: epoch ${epoch.length > 20 ? `of ${epoch.length} characters` : epoch}`,
+      url: `/v1/models/${MODEL}/checkpoints/${epoch}${suffix}`,
+      status: 400,
+      field: 'epoch',
+      message: /pattern/,
+    })),
+    { name: `${route}: epoch 999999999 (no such checkpoint)`, url: `/v1/models/${MODEL}/checkpoints/999999999${suffix}`, status: 404, field: 'epoch', message: /no checkpoint for epoch 999999999/ },
+    { name: `${route}: epoch 2 (no such checkpoint)`, url: `/v1/models/${MODEL}/checkpoints/2${suffix}`, status: 404, field: 'epoch' },
+    { name: `${route}: unknown model, latest`, url: `/v1/models/mdl_unknown/checkpoints/latest${suffix}`, status: 404, field: 'modelId', message: /no model mdl_unknown/ },
+    { name: `${route}: unknown model, epoch 1`, url: `/v1/models/mdl_unknown/checkpoints/1${suffix}`, status: 404, field: 'modelId', message: /no model mdl_unknown/ },
+  );
+}
+modelCases.push(
+  { name: 'GET checkpoint ?include=weights', url: `/v1/models/${MODEL}/checkpoints/1?include=weights`, status: 400, field: 'include', message: /must be one of "bn"/ },
+  { name: 'GET checkpoint ?colour=red', url: `/v1/models/${MODEL}/checkpoints/1?colour=red`, status: 400, field: 'colour' },
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// POST /v1/models/:modelId/predict
+
+const predictUrl = `/v1/models/${MODEL}/predict`;
+const x3 = [0.1, 0.2, 0.3];
+const predict = (c: Omit<Case, 'method' | 'url'> & { url?: string }): Case => ({ method: 'POST', url: predictUrl, ...c, name: `predict: ${c.name}` });
+
+const predictCases: Case[] = [
+  predict({ name: 'malformed JSON', ...raw('{"x": [1,'), status: 400, message: /not valid JSON/ }),
+  predict({ name: 'empty JSON body', ...raw(''), status: 400, message: /empty/ }),
+  predict({ name: 'no body, no Content-Type', status: 400, field: 'body', message: /request body must be object/ }),
+  predict({ name: 'application/xml', headers: { 'content-type': 'application/xml' }, payload: '<x/>', status: 415, message: /Unsupported Media Type/ }),
+  predict({ name: 'text/csv', headers: CSV_CT, payload: '1,2,3\n', status: 415, field: 'Content-Type' }),
+  predict({ name: 'text/plain', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ x: x3 }), status: 415, field: 'Content-Type' }),
+  predict({ name: 'body null', ...raw('null'), status: 400, field: 'body' }),
+  predict({ name: 'body an array', ...raw('[0.1,0.2,0.3]'), status: 400, field: 'body' }),
+  predict({ name: 'body a number', ...raw('1'), status: 400, field: 'body' }),
+  predict({ name: '{} (neither x nor instances)', payload: {}, status: 400, field: 'x', message: /exactly one of x/ }),
+  predict({ name: 'both x and instances', payload: { x: x3, instances: [x3] }, status: 400, field: 'x', message: /exactly one of x/ }),
+  predict({ name: 'unknown field', payload: { x: x3, y: [1] }, status: 400, field: 'y', message: /not a known field/ }),
+  predict({ name: 'x a string', payload: { x: '0.1,0.2,0.3' }, status: 400, field: 'x' }),
+  predict({ name: 'x with a string', payload: { x: [0.1, 'a', 0.3] }, status: 400, field: 'x[1]' }),
+  predict({ name: 'x with null', payload: { x: [0.1, null, 0.3] }, status: 400, field: 'x[1]' }),
+  predict({ name: 'x with "NaN"', payload: { x: ['NaN', 0.2, 0.3] }, status: 400, field: 'x[0]' }),
+  predict({ name: 'x with 1e999 (raw JSON)', ...raw('{"x":[0.1,1e999,0.3]}'), status: 400, field: 'x[1]' }),
+  predict({ name: 'x with -1e999 (raw JSON)', ...raw('{"x":[-1e999,0.1,0.3]}'), status: 400, field: 'x[0]' }),
+  predict({ name: 'instances with 1e999 (raw JSON)', ...raw('{"instances":[[0.1,0.2,0.3],[0.1,0.2,1e999]]}'), status: 400, field: 'instances[1][2]' }),
+  predict({ name: 'x with huge finite 1e300', payload: { x: [1e300, 0.2, 0.3] }, status: 400, field: 'x[0]', message: /magnitude/ }),
+  predict({ name: 'instances with -1.7e308', payload: { instances: [x3, [0.1, -1.7e308, 0.3]] }, status: 400, field: 'instances[1][1]', message: /magnitude/ }),
+  predict({ name: 'x nested', payload: { x: [[0.1, 0.2, 0.3]] }, status: 400, field: 'x[0]' }),
+  predict({ name: 'x empty', payload: { x: [] }, status: 400, field: 'x' }),
+  predict({ name: 'instances empty', payload: { instances: [] }, status: 400, field: 'instances' }),
+  predict({ name: 'instances with an empty row', payload: { instances: [[]] }, status: 400, field: 'instances[0]' }),
+  predict({ name: 'instances a flat row', payload: { instances: x3 }, status: 400, field: 'instances[0]' }),
+  predict({ name: 'ragged instances', payload: { instances: [x3, [0.1, 0.2]] }, status: 400, field: 'instances[1]', message: /inputDim=3/ }),
+  predict({ name: 'x with 2 features (model has 3)', payload: { x: [0.1, 0.2] }, status: 400, field: 'x', message: /has 2 values; the model expects inputDim=3/ }),
+  predict({ name: 'x with 4 features (model has 3)', payload: { x: [0.1, 0.2, 0.3, 0.4] }, status: 400, field: 'x', message: /inputDim=3/ }),
+  predict({ name: 'x with 10001 values (schema cap)', payload: { x: Array(10_001).fill(0) }, status: 400, field: 'x' }),
+  predict({
+    name: `${LIMITS.MAX_PREDICT_INSTANCES + 1} instances > MAX_PREDICT_INSTANCES`,
+    payload: { instances: Array.from({ length: LIMITS.MAX_PREDICT_INSTANCES + 1 }, () => x3) },
+    status: 400,
+    field: 'instances',
+    message: /MAX_PREDICT_INSTANCES/,
+  }),
+  predict({ name: '?checkpoint=0', url: `${predictUrl}?checkpoint=0`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
+  predict({ name: '?checkpoint=abc', url: `${predictUrl}?checkpoint=abc`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
+  predict({ name: '?checkpoint=-1', url: `${predictUrl}?checkpoint=-1`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
+  predict({ name: '?checkpoint=9999999999', url: `${predictUrl}?checkpoint=9999999999`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
+  predict({ name: '?checkpoint repeated', url: `${predictUrl}?checkpoint=1&checkpoint=1`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
+  predict({ name: '?checkpoint=2 (no such epoch)', url: `${predictUrl}?checkpoint=2`, payload: { x: x3 }, status: 404, field: 'checkpoint', message: /no checkpoint for epoch 2/ }),
+  predict({ name: '?checkpoint=999999999 (no such epoch)', url: `${predictUrl}?checkpoint=999999999`, payload: { x: x3 }, status: 404, field: 'checkpoint' }),
+  predict({ name: '?explain=yes', url: `${predictUrl}?explain=yes`, payload: { x: x3 }, status: 400, field: 'explain' }),
+  predict({ name: '?explain=true with instances', url: `${predictUrl}?explain=true`, payload: { instances: [x3] }, status: 400, field: 'explain' }),
+  predict({ name: 'unknown query parameter', url: `${predictUrl}?colour=red`, payload: { x: x3 }, status: 400, field: 'colour' }),
+  predict({ name: 'unknown model', url: '/v1/models/mdl_unknown/predict', payload: { x: x3 }, status: 404, field: 'modelId', message: /no model mdl_unknown/ }),
+  predict({
+    name: 'oversized body > BODY_LIMIT_BYTES',
+    payload: { instances: Array.from({ length: 3000 }, () => [1.25, 2.5, 3.75]) },
+    status: 413,
+    message: /BODY_LIMIT_BYTES/,
+  }),
+  ...idCases('POST /v1/models/:modelId/predict', 'POST', (id) => `/v1/models/${id}/predict`, 'modelId', { payload: { x: x3 } }).map((c) => ({
+    ...c,
+    name: `predict: ${c.name}`,
+  })),
+];
+
+// ---------------------------------------------------------------------------------------------------------
+
+function checkErrorShape(res: { statusCode: number; headers: Record<string, unknown>; body: string }, c: Case): void {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(res.body) as Record<string, unknown>;
+  } catch {
+    assert.fail(`${c.name}: the answer is not JSON: ${res.body.slice(0, 200)}`);
+  }
+  const detail = `${c.name}: ${res.statusCode} ${res.body.slice(0, 400)}`;
+  assert.equal(res.statusCode, c.status, detail);
+  assert.match(String(res.headers['content-type']), /^application\/json/, detail);
+  assert.equal(body.statusCode, c.status, detail);
+  assert.equal(typeof body.error, 'string', detail);
+  assert.ok((body.error as string).length > 0, detail);
+  assert.equal(typeof body.message, 'string', detail);
+  assert.ok((body.message as string).length > 5, detail);
+  const extra = Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'field'].includes(k));
+  assert.deepEqual(extra, [], `${detail}: only statusCode, error, message and field`);
+  if (body.field !== undefined) assert.equal(typeof body.field, 'string', detail);
+  const message = body.message as string;
+  if (c.field instanceof RegExp) assert.match(String(body.field), c.field, detail);
+  else if (c.field !== undefined) assert.equal(body.field, c.field, detail);
+  if (c.message) assert.match(message, c.message, detail);
+  else if (typeof c.field === 'string') assert.ok(message.includes(c.field), `${detail}: the message names ${c.field}`);
+  else assert.fail(`${c.name}: the case names neither a field nor a message`);
+  // Never an echo of an unbounded input.
+  assert.ok(message.length < 1000, `${detail}: message of ${message.length} characters`);
+}
+
+const ALL: [string, Case[]][] = [
+  ['POST /v1/datasets (JSON)', datasetJsonCases],
+  ['POST /v1/datasets (CSV)', datasetCsvCases],
+  ['GET /v1/datasets/:id', datasetGetCases],
+  ['POST /v1/training-jobs', trainingCases],
+  ['/v1/training-jobs/:jobId (GET, DELETE, events)', jobCases],
+  ['/v1/models (list, detail, checkpoints, artifacts)', modelCases],
+  ['POST /v1/models/:modelId/predict', predictCases],
+];
+
+for (const [group, cases] of ALL) {
+  describe(group, () => {
+    for (const c of cases) {
+      test(c.name, async () => {
+        const opts: InjectOptions = { method: c.method ?? 'GET', url: typeof c.url === 'function' ? c.url() : c.url };
+        if (c.headers) opts.headers = c.headers;
+        if (c.payload !== undefined) opts.payload = c.payload as InjectOptions['payload'];
+        const res = await env.app.inject(opts);
+        checkErrorShape(res, c);
+        const health = await env.app.inject({ url: '/healthz' });
+        assert.equal(health.statusCode, 200, `${c.name}: /healthz after it`);
+      });
+    }
+  });
+}
+
+describe('controls (the fixtures work, so the 4xx above are about the input)', () => {
+  test('a valid prediction, checkpoint and dataset answer 200', async () => {
+    const one = await env.app.inject({ method: 'POST', url: predictUrl, payload: { x: x3 } });
+    assert.equal(one.statusCode, 200, one.body);
+    assert.equal(one.json().y.length, 1);
+    const batch = await env.app.inject({ method: 'POST', url: `${predictUrl}?checkpoint=1`, payload: { instances: [x3, x3] } });
+    assert.equal(batch.statusCode, 200, batch.body);
+    for (const suffix of ['', '/model.json', '/weights.bin']) {
+      const res = await env.app.inject({ url: `/v1/models/${MODEL}/checkpoints/latest${suffix}` });
+      assert.equal(res.statusCode, 200, `${suffix}: ${res.body.slice(0, 200)}`);
+    }
+    const ds = await env.app.inject({ url: `/v1/datasets/${datasetId}` });
+    assert.equal(ds.statusCode, 200, ds.body);
+    // An id of 101-128 characters is a valid id: it reaches the route (404, not a router error).
+    const longId = await env.app.inject({ url: `/v1/models/${'m'.repeat(128)}` });
+    assert.equal(longId.statusCode, 404, longId.body);
+    assert.equal(longId.json().field, 'modelId');
+  });
+
+  test('no training job was queued and no model recorded by any rejected request', async () => {
+    const counts = await env.queue.counts();
+    assert.equal(counts.waiting + counts.active + counts.delayed + counts.prioritized, 0, JSON.stringify(counts));
+    const models = await env.store.listModels();
+    assert.deepEqual(models.map((m) => m.modelId), [MODEL]);
+  });
+
+  test('the case table covers every route of the OpenAPI document', async () => {
+    const doc = JSON.parse(await fs.readFile(path.join(repoRoot, 'openapi', 'openapi.json'), 'utf8')) as { paths: Record<string, object> };
+    const covered = new Set<string>();
+    const templates = Object.keys(doc.paths).map((p) => ({
+      p,
+      re: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+').replace(/\./g, '\\.')}$`),
+    }));
+    for (const [, cases] of ALL) {
+      for (const c of cases) {
+        const url = (typeof c.url === 'function' ? c.url() : c.url).split('?')[0];
+        for (const { p, re } of templates) if (re.test(url)) covered.add(`${(c.method ?? 'GET').toLowerCase()} ${p}`);
+      }
+    }
+    const wanted = Object.entries(doc.paths)
+      .filter(([p]) => p.startsWith('/v1/'))
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    assert.deepEqual(wanted.filter((w) => !covered.has(w)), [], 'routes without hostile cases');
+  });
+});
+
+export const CASE_COUNT = ALL.reduce((n, [, cases]) => n + cases.length, 0);
