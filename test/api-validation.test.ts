@@ -1,5 +1,7 @@
 // Datasets (JSON, CSV, builtin) and every error path of the API through app.inject, with a real Redis
 // and store. Every error must have the one shape and name the field where there is one.
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEnv, tinyModel, type TestEnv } from './api-helpers.js';
@@ -167,7 +169,10 @@ describe('training job validation (nothing is queued)', () => {
       [{ ...tinyModel, data: { features: [[1, 2], [3]], labels: [0, 1] } }, 'data.features[1]'],
       [{ ...tinyModel, data: { features: [[1, 2], [3, 4]], labels: [0, 2] } }, 'data.labels[1]'],
       [{ ...tinyModel, data: { features: [[1, 2], [3, 4]], labels: [0] } }, 'data.labels'],
+      // valid inline data with an invalid model: the rows must not be stored either
+      [{ ...tinyModel, model: { ...tinyModel.model, hidden: [0] }, data: blobsRows }, 'model.hidden[0]'],
     ];
+    const datasetsBefore = await fs.readdir(path.join(env.dataDir, 'datasets'));
     for (const [payload, field] of cases) {
       const res = await submit(payload);
       const expected = field === 'datasetId' && JSON.stringify(payload).includes('ds_unknown') ? 404 : 400;
@@ -175,6 +180,7 @@ describe('training job validation (nothing is queued)', () => {
       assert.ok(body.message.length > 10, body.message);
     }
     assert.equal((await env.store.listModels()).length, before, 'no model record for a rejected job');
+    assert.deepEqual(await fs.readdir(path.join(env.dataDir, 'datasets')), datasetsBefore, 'no dataset stored for a rejected job');
     const counts = await env.queue.counts();
     assert.equal(counts.waiting + counts.active + counts.delayed + counts.prioritized, 0, 'nothing queued');
   });

@@ -12,6 +12,8 @@ import { outputDimFor, resolveSpec, resolveTraining, validateData, validateSpec,
 import { SpecError } from '../../model/errors.js';
 import { createDatasetFromUpload, getDatasetData, getDatasetInfo } from '../../datasets/dataset-service.js';
 import { DatasetError } from '../../datasets/errors.js';
+import { validateDatasetRows } from '../../datasets/validate.js';
+import type { DatasetData } from '../../schemas/dataset.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
 import { DATASET_ID_PATTERN, JobIdParams, commonErrors, described, pickErrors } from './schemas.js';
@@ -78,15 +80,14 @@ function accepted(reply: FastifyReply, jobId: string, modelId: string, status: J
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, queue, config } = app;
 
-  /** Stores inline data as a dataset, or checks that datasetId exists; returns the dataset id. */
-  async function datasetFor(body: TrainingJobRequest): Promise<{ datasetId: string; prefix: string }> {
+  /** The job's rows: inline data checked (not stored yet), or an existing dataset's rows. */
+  async function rowsFor(body: TrainingJobRequest): Promise<{ data: DatasetData; datasetId?: string; prefix: string }> {
     if ((body.datasetId === undefined) === (body.data === undefined)) {
       throw new ApiError(400, 'send exactly one of datasetId (an uploaded or builtin:* dataset) and data (inline rows)', 'datasetId');
     }
     if (body.data !== undefined) {
       try {
-        const info = await createDatasetFromUpload(store, body.data, datasetLimits(config));
-        return { datasetId: info.id, prefix: 'data' };
+        return { data: validateDatasetRows(body.data.features, body.data.labels, datasetLimits(config)), prefix: 'data' };
       } catch (err) {
         if (err instanceof DatasetError) throw new ApiError(400, `data.${err.message}`, `data.${err.field}`);
         throw err;
@@ -94,10 +95,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const id = body.datasetId as string;
     if (!DATASET_ID.test(id)) throw new ApiError(400, `datasetId ${JSON.stringify(id)} is not a dataset id (ds_... or builtin:...)`, 'datasetId');
-    if (!(await getDatasetInfo(store, id))) {
-      throw new ApiError(404, `no dataset ${id}; upload one with POST /v1/datasets or use builtin:blobs`, 'datasetId');
-    }
-    return { datasetId: id, prefix: 'dataset' };
+    const data = (await getDatasetInfo(store, id)) ? await getDatasetData(store, id) : null;
+    if (!data) throw new ApiError(404, `no dataset ${id}; upload one with POST /v1/datasets or use builtin:blobs`, 'datasetId');
+    return { data, datasetId: id, prefix: 'dataset' };
   }
 
   app.post(
@@ -139,9 +139,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (previous) {
         record = previous;
       } else {
-        const { datasetId, prefix } = await datasetFor(body);
-        const data = await getDatasetData(store, datasetId);
-        if (!data) throw new ApiError(404, `dataset ${datasetId} has no rows in the store`, 'datasetId');
+        const { data, prefix, ...found } = await rowsFor(body);
         const training = resolveTraining(body.training);
         const dims = { inputDim: data.features[0].length, outputDim: outputDimFor(body.model.task, data.labels) };
         const spec = resolveSpec(body.model, dims, training.seed);
@@ -149,6 +147,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         validateTraining(training);
         checkLimits(spec, training, config);
         validateData(spec, data, prefix);
+        // Inline rows are stored only once the whole job is known to be valid: a rejected job leaves nothing.
+        const datasetId = found.datasetId ?? (await createDatasetFromUpload(store, body.data!, datasetLimits(config))).id;
         const now = new Date().toISOString();
         record = { modelId: ids.modelId, jobId: ids.jobId, datasetId, status: 'queued', spec, training, createdAt: now, updatedAt: now };
         // The record exists before the job does: a worker that starts at once finds it.
