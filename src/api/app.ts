@@ -89,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Ecosystem plugins, then the service's own, then routes (swagger must see every route).
   await app.register(helmet);
   await app.register(cors, { config });
-  await app.register(underPressure);
+  await app.register(underPressure, { config });
   await app.register(errors);
   await app.register(auth, { config });
   await app.register(rateLimit, { config });

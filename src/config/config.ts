@@ -44,6 +44,12 @@ export const ConfigSchema = Type.Object({
   MAX_PREDICT_INSTANCES: Int(1, 1_000_000, 10_000, 'Rows of one prediction request'),
   RATE_LIMIT_MAX: Int(0, 1e9, 6000, 'Requests per window per client on job submission and prediction; 0 turns it off'),
   RATE_LIMIT_WINDOW_MS: Int(1, 3_600_000, 60_000, 'Rate-limit window'),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: Int(
+    10,
+    60_000,
+    1000,
+    'Event-loop delay above which requests get 503 + Retry-After (load shedding; also above 90% of the heap limit)',
+  ),
   CORS_ORIGIN: Type.Optional(Type.String({ description: 'Comma-separated allowed origins; unset: CORS off' })),
   SHUTDOWN_TIMEOUT_MS: Int(1000, 600_000, 30_000, 'Longest graceful shutdown before exit'),
 });

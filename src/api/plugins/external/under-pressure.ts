@@ -4,16 +4,17 @@
 import v8 from 'node:v8';
 import fp from 'fastify-plugin';
 import underPressure from '@fastify/under-pressure';
+import type { Config } from '../../../config/config.js';
 
 /** Fraction of V8's heap limit above which requests are shed. */
 const HEAP_FRACTION = 0.9;
 
 export const RETRY_AFTER_SECONDS = 10;
 
-export default fp(
-  async (app) => {
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
     await app.register(underPressure, {
-      maxEventLoopDelay: 1000,
+      maxEventLoopDelay: config.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: Math.floor(v8.getHeapStatistics().heap_size_limit * HEAP_FRACTION),
       retryAfter: RETRY_AFTER_SECONDS,
       message: 'the server is overloaded; retry after the number of seconds in Retry-After',
