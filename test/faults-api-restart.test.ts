@@ -2,10 +2,9 @@
 // job and another waits. The API holds no job state of its own: no job is lost, none runs twice, every
 // job completes once with checkpoints 1..N once, and status and history survive each restart.
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import { after, test } from 'node:test';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { test } from 'node:test';
 import {
+  faultFixture,
   checkpointsOnDisk,
   http,
   isFinished,
@@ -13,9 +12,7 @@ import {
   range1,
   smallJob,
   startReady,
-  stopAll,
   submitJob,
-  tempDataDir,
   waitForJob,
   type JobStatusBody,
   type ServiceProcess,
@@ -26,13 +23,7 @@ import {
 const LONG = 70;
 const SHORT = 5;
 
-let redis: TestRedis | undefined;
-let dataDir: string | undefined;
-after(async () => {
-  await stopAll();
-  await redis?.cleanup();
-  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
-});
+const fixture = faultFixture();
 
 /** The part of a status that a restart must not change. */
 function assertSurvived(after: JobStatusBody, before: JobStatusBody, what: string): void {
@@ -51,8 +42,7 @@ function assertSurvived(after: JobStatusBody, before: JobStatusBody, what: strin
 }
 
 test('API killed and restarted (SIGKILL, then SIGTERM): no job lost, none run twice, status and history survive', { timeout: 120_000 }, withServiceOutput(async (t) => {
-  redis = await startTestRedis();
-  dataDir = await tempDataDir();
+  const { redis, dataDir } = await fixture.start();
   const common = { redisUrl: redis.url, dataDir, env: { WORKER_CONCURRENCY: '1' } };
   const apiOptions: StartServiceOptions = { ...common, role: 'api', name: 'api-1' };
   let api: ServiceProcess;

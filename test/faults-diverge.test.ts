@@ -7,32 +7,23 @@
 //   lr 1.5, seed 1: finite epochs 1 and 2 (loss 1e14, 1e29), then the training loss overflows in epoch 3.
 //   lr 3.2, seed 1: epoch 1's training loss is finite (6e34) but its validation loss overflows to Infinity.
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import { after, test } from 'node:test';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { test } from 'node:test';
 import {
+  faultFixture,
   checkpointsOnDisk,
   http,
   isFinished,
   range1,
   startReady,
-  stopAll,
   submitJob,
-  tempDataDir,
   waitForJob,
   type JobStatusBody,
   type ServiceProcess,
   withServiceOutput,
 } from './helpers/service-process.js';
 
-let redis: TestRedis | undefined;
-let dataDir: string | undefined;
+const fixture = faultFixture();
 let svc: ServiceProcess | undefined;
-after(async () => {
-  await stopAll();
-  await redis?.cleanup();
-  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
-});
 
 function divergingJob(learningRate: number, seed: number) {
   return {
@@ -53,8 +44,7 @@ function attemptFailures(api: ServiceProcess, jobId: string): string {
 
 async function service(): Promise<ServiceProcess> {
   if (!svc) {
-    redis = await startTestRedis();
-    dataDir = await tempDataDir();
+    const { redis, dataDir } = await fixture.start();
     svc = await startReady({
       role: 'all',
       name: 'all',
@@ -99,7 +89,7 @@ test('a diverging job fails at once with "diverged", no retry, and its last fini
   assert.match(model.body.error, /diverged/);
   assert.deepEqual(model.body.checkpoints.map((c: { epoch: number }) => c.epoch), range1(k));
   assert.equal(model.body.latestEpoch, k);
-  const disk = await checkpointsOnDisk(dataDir!, modelId);
+  const disk = await checkpointsOnDisk((await fixture.start()).dataDir, modelId);
   assert.deepEqual(disk.epochs.map((c) => c.epoch), range1(k));
   assert.deepEqual(disk.other, [], 'no half-written checkpoint of the diverged epoch');
   const ckpt = await http(api, 'GET', `/v1/models/${modelId}/checkpoints/${k}`);

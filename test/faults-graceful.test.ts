@@ -2,10 +2,9 @@
 // SHUTDOWN_TIMEOUT_MS, the job goes back to the queue (neither completed nor failed), and a new worker
 // resumes it from its last checkpoint, at once (no stalled-job wait), to completion with every epoch.
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import { after, test } from 'node:test';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { test } from 'node:test';
 import {
+  faultFixture,
   checkpointsOnDisk,
   http,
   isAlive,
@@ -14,9 +13,7 @@ import {
   sleep,
   smallJob,
   startReady,
-  stopAll,
   submitJob,
-  tempDataDir,
   waitForJob,
   withServiceOutput,
 } from './helpers/service-process.js';
@@ -24,17 +21,10 @@ import {
 const EPOCHS = 40;
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
-let redis: TestRedis | undefined;
-let dataDir: string | undefined;
-after(async () => {
-  await stopAll();
-  await redis?.cleanup();
-  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
-});
+const fixture = faultFixture();
 
 test('SIGTERM to a busy worker: exits in time, the job is handed back and resumed by the next worker', { timeout: 90_000 }, withServiceOutput(async (t) => {
-  redis = await startTestRedis();
-  dataDir = await tempDataDir();
+  const { redis, dataDir } = await fixture.start();
   const common = {
     redisUrl: redis.url,
     dataDir,

@@ -3,10 +3,9 @@
 // checkpoint and completes it with exactly the requested epochs, checkpoints 1..N without a gap, and the
 // epochs saved before the kill are neither retrained nor rewritten.
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import { after, test } from 'node:test';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { test } from 'node:test';
 import {
+  faultFixture,
   checkpointsOnDisk,
   http,
   isAlive,
@@ -14,36 +13,24 @@ import {
   sleep,
   smallJob,
   startReady,
-  stopAll,
   submitJob,
-  tempDataDir,
   waitForJob,
   isFinished,
-  type ServiceProcess,
   withServiceOutput,
 } from './helpers/service-process.js';
 
 const EPOCHS = 40;
 /**
- * BullMQ notices a dead worker's job only when its lock has expired (lockDuration, 30 s by default) and a
- * stalled-jobs check (every stalledInterval, 30 s by default) has seen it twice. src/worker/worker.ts sets
- * neither, so today recovery takes 30-60 s. These variables are what we ask the worker to honour (see the
- * report); until it does they are ignored and the budget below covers the defaults.
+ * BullMQ takes over a dead worker's job once its lock has expired (WORKER_LOCK_DURATION_MS) and a
+ * stalled-jobs check (every WORKER_STALLED_INTERVAL_MS) has seen it: short values keep this test quick.
  */
 const STALL_ENV = { WORKER_LOCK_DURATION_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000' };
 const STALL_RECOVERY_BUDGET_MS = 20_000;
 
-let redis: TestRedis | undefined;
-let dataDir: string | undefined;
-after(async () => {
-  await stopAll();
-  await redis?.cleanup();
-  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
-});
+const fixture = faultFixture();
 
 test('a SIGKILLed worker: the job is resumed by a new worker and completes with checkpoints 1..N, no gap, no retraining', { timeout: 150_000 }, withServiceOutput(async (t) => {
-  redis = await startTestRedis();
-  dataDir = await tempDataDir();
+  const { redis, dataDir } = await fixture.start();
   const common = { redisUrl: redis.url, dataDir, env: { WORKER_CONCURRENCY: '1', ...STALL_ENV } };
   const [api, worker1] = await Promise.all([
     startReady({ ...common, role: 'api', name: 'api' }),

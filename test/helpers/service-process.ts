@@ -7,6 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
+import { startTestRedis, type TestRedis } from './redis.js';
 
 /** dist/test/helpers/service-process.js -> dist/src/main.js */
 export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -80,6 +82,23 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A real Redis and a temporary DATA_DIR for one fault test file, started on first use; an `after` hook of
+ * the file stops every service it spawned, then Redis, and removes the directory (also on failure).
+ */
+export function faultFixture(options: { persistent?: boolean } = {}) {
+  let env: Promise<{ redis: TestRedis; dataDir: string }> | undefined;
+  after(async () => {
+    await stopAll();
+    const started = await env?.catch(() => undefined);
+    await started?.redis.cleanup();
+    if (started) await fs.rm(started.dataDir, { recursive: true, force: true });
+  });
+  return {
+    start: () => (env ??= (async () => ({ redis: await startTestRedis(options), dataDir: await tempDataDir() }))()),
+  };
 }
 
 export async function tempDataDir(prefix = 'bn-faults-'): Promise<string> {
