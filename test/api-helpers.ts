@@ -45,7 +45,7 @@ export async function startEnv(
   const worker = options.worker ? await startWorker({ config, logger: pino({ level: 'silent' }) }) : undefined;
   const app = await buildApp({ config, store, queue, logger: options.logger ?? false });
   await app.ready();
-  return {
+  const env: TestEnv = {
     app,
     config,
     store,
@@ -57,10 +57,11 @@ export async function startEnv(
       await app.close();
       await worker?.close();
       await queue.close();
-      await redis.cleanup();
+      await env.redis.cleanup(); // the current server: a test may have replaced it
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+  return env;
 }
 
 export const tinyModel = {

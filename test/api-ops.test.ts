@@ -98,7 +98,8 @@ describe('docs, health, readiness, metrics', () => {
       assert.match(metrics.body, /bn_queue_up 0/);
     } finally {
       const restarted = await startTestRedis({ port });
-      env.redis = { ...env.redis, stop: restarted.stop, kill: restarted.kill, pid: restarted.pid, cleanup: restarted.cleanup };
+      await env.redis.cleanup(); // the stopped server's directory
+      env.redis = restarted; // env.close() stops this one
     }
     const back = await waitFor(async () => {
       const res = await env.app.inject({ url: '/readyz' });
