@@ -8,6 +8,7 @@ import {
   train,
   TrainingCancelledError,
   TrainingDivergedError,
+  SpecError,
   type SavedCheckpoint,
   type TrainingProgress,
 } from '../src/model/index.js';
@@ -150,11 +151,34 @@ test('a diverging run throws TrainingDivergedError and does not checkpoint that 
     4,
   );
   const checkpoints: number[] = [];
+  let diverged: TrainingDivergedError | undefined;
   await assert.rejects(
     train({ modelId: 'd', spec, training, data, onCheckpoint: (s) => void checkpoints.push(s.checkpoint.epoch) }),
-    (err: unknown) => err instanceof TrainingDivergedError && err.lastSavedEpoch === checkpoints.length && /NaN or infinite/.test(err.message),
+    (err: unknown) => {
+      if (err instanceof TrainingDivergedError) diverged = err;
+      return diverged !== undefined && /NaN or infinite/.test(diverged.message);
+    },
   );
-  assert.ok(!checkpoints.includes(checkpoints.length + 1));
+  assert.ok(diverged);
+  // The epoch that diverged follows the last saved one and was not checkpointed.
+  assert.equal(diverged.lastSavedEpoch, checkpoints.length);
+  assert.equal(diverged.epoch, checkpoints.length + 1);
+  assert.ok(!checkpoints.includes(diverged.epoch));
+});
+
+test('a last batch of one row joins the batch before it; batch size 1 with BN is refused', async () => {
+  // 65 training rows in batches of 16: 4 batches, the last of 17 rows (not a fifth batch of one row).
+  const data = randomMatrix(12, 65, 2, (x) => x[0] + x[1]);
+  const { spec, training } = setup({ hidden: [4], task: 'regression' }, { epochs: 1, batchSize: 16, seed: 5, validationSplit: 0, progressEveryBatches: 1 }, 2);
+  const progress: TrainingProgress[] = [];
+  await train({ modelId: 'one', spec, training, data, onProgress: (p) => void progress.push({ ...p }) });
+  const batches = progress.filter((p) => p.kind === 'batch');
+  assert.deepEqual(batches.map((p) => p.batch), [1, 2, 3, 4]);
+  assert.equal(batches[0].batches, 4);
+  await assert.rejects(
+    train({ modelId: 'bs1', spec, training: { ...training, batchSize: 1 }, data }),
+    (err: unknown) => err instanceof SpecError && err.field === 'training.batchSize' && /batch of one row/.test(err.message),
+  );
 });
 
 test('epoch and batch progress, metrics and checkpoint contents', async () => {

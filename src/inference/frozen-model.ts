@@ -30,10 +30,11 @@ export function createFrozenModel(doc: CheckpointDocument, plan: Plan, explainPl
     },
     // y is this engine's own prediction, so that explain and predict never disagree by a rounding.
     explain: (x: readonly number[]): Explanation => {
-      const y = forward(x, 'x');
-      loadRow(x, explainScratch.a, inputDim, 'x');
       const batchNorm: Explanation['batchNorm'] = [];
-      runPlan(explainPlan, explainScratch, batchNorm);
+      loadRow(x, explainScratch.a, inputDim, 'x');
+      const traced = runPlan(explainPlan, explainScratch, batchNorm);
+      // The direct engine's traced run is its prediction; a folded engine predicts with its own plan.
+      const y = explainPlan === plan ? Array.from(traced.subarray(0, outputDim)) : forward(x, 'x');
       return { y, batchNorm };
     },
   });

@@ -9,7 +9,8 @@ export { CheckpointFormatError } from './errors.js';
 export { validateCheckpoint } from './validate-checkpoint.js';
 
 /**
- * The default engine: folded. It is never slower and its BN costs nothing at prediction time
+ * The default engine: folded. Its BN costs nothing at prediction time and its median latency is never
+ * worse; loading takes longer and it keeps a direct copy of the weights for explain()
  * (bench/inference-bench.ts, 2-core VM, Node 20, median one-point latency / batch-of-100 rows/s):
  *   784-256-128-64-10: direct 168 us / 5,830 rows/s, folded 166 us / 5,880 rows/s (the dense layers dominate)
  *   2-128-1:           direct 1.74 us / 606k rows/s, folded 1.23 us / 871k rows/s

@@ -149,9 +149,15 @@ export function validateSpec(spec: ModelSpec): void {
 }
 
 /** Throws SpecError naming the first invalid resolved training option. */
-export function validateTraining(t: ResolvedTraining): void {
+export function validateTraining(t: ResolvedTraining, spec?: Pick<ModelSpec, 'batchNorm'>): void {
   intIn('training.epochs', t.epochs, 1, SPEC_LIMITS.maxEpochs);
   intIn('training.batchSize', t.batchSize, 1, SPEC_LIMITS.maxBatchSize);
+  if (spec?.batchNorm.enabled && t.batchSize < 2) {
+    throw new SpecError(
+      'training.batchSize',
+      'must be >= 2 with batchNorm enabled: a batch of one row has no variance to normalise with',
+    );
+  }
   oneOf('training.optimizer', t.optimizer, OPTIMIZERS);
   if (!isFiniteNumber(t.learningRate) || t.learningRate <= 0) {
     throw new SpecError('training.learningRate', `must be > 0 (got ${describe(t.learningRate)})`);

@@ -41,12 +41,17 @@ function evaluate(net: Network, p: Packed, task: TaskName): { loss: number; accu
   for (let from = 0; from < p.n; from += EVAL_CHUNK) {
     const to = Math.min(p.n, from + EVAL_CHUNK);
     const { x, y } = sliceTensors(p, from, to, task);
-    const stats = tf.tidy(() => {
-      const out = lossAndGrad(task, forwardInfer(net, x), y, false);
-      return tf.stack([out.loss, out.correct ?? tf.scalar(0)]);
-    });
+    let stats: tf.Tensor;
+    try {
+      stats = tf.tidy(() => {
+        const out = lossAndGrad(task, forwardInfer(net, x), y, false);
+        return tf.stack([out.loss, out.correct ?? tf.scalar(0)]);
+      });
+    } finally {
+      tf.dispose([x, y]);
+    }
     const [l, c] = stats.dataSync();
-    tf.dispose([x, y, stats]);
+    stats.dispose();
     lossSum += l * (to - from);
     correct += c;
   }
@@ -97,7 +102,7 @@ function canonical(v: unknown): string {
 
 function checkArgs(args: TrainArgs): void {
   validateSpec(args.spec);
-  validateTraining(args.training);
+  validateTraining(args.training, args.spec);
   validateData(args.spec, args.data);
   if (args.validation) validateData(args.spec, args.validation, 'validation');
   const r = args.resume;
@@ -135,7 +140,9 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       history = args.resume.state.history.filter((h) => h.epoch <= startEpoch).map((h) => ({ ...h }));
     }
     let lastSaved = startEpoch;
-    const nBatches = Math.ceil(rows.n / training.batchSize);
+    // A last batch of one row has no variance: it would zero its BN output and pull the moving variance
+    // toward 0, so it joins the batch before it.
+    const nBatches = Math.max(1, Math.ceil(rows.n / training.batchSize) - (rows.n % training.batchSize === 1 && rows.n > 1 ? 1 : 0));
     const order = new Uint32Array(rows.n);
 
     for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
@@ -148,7 +155,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       let lastYield = performance.now();
       for (let b = 0; b < nBatches; b++) {
         if (args.signal?.aborted) throw new TrainingCancelledError(lastSaved);
-        const idx = order.subarray(b * training.batchSize, Math.min(rows.n, (b + 1) * training.batchSize));
+        const idx = order.subarray(b * training.batchSize, b === nBatches - 1 ? rows.n : (b + 1) * training.batchSize);
         const { x, y } = batchTensors(rows, idx, task);
         let step: { loss: number; correct: number };
         try {

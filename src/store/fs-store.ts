@@ -179,7 +179,10 @@ class Lru<V> {
   }
 }
 
-/** Identifies one written file: an atomically replaced checkpoint gets a new inode, so stale hits are impossible. */
+/**
+ * Identifies one written file. The store never rewrites an epoch, but DATA_DIR is shared with other
+ * processes and may be restored from a backup: a changed file never gives a stale cache hit.
+ */
 function fileSignature(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }

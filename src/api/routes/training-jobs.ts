@@ -144,7 +144,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const dims = { inputDim: data.features[0].length, outputDim: outputDimFor(body.model.task, data.labels) };
         const spec = resolveSpec(body.model, dims, training.seed);
         validateSpec(spec);
-        validateTraining(training);
+        validateTraining(training, spec);
         checkLimits(spec, training, config);
         validateData(spec, data, prefix);
         // Inline rows are stored only once the whole job is known to be valid: a rejected job leaves nothing.

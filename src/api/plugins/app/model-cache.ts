@@ -1,5 +1,5 @@
 // Frozen models for prediction: an LRU of MODEL_CACHE_SIZE FrozenModels keyed by modelId@epoch, loaded
-// from checkpoint documents in the store. 'latest' is resolved with store.listCheckpoints and remembered
+// from checkpoint documents in the store. 'latest' is resolved with store.getCheckpoint and remembered
 // for LATEST_TTL_MS so that a hot prediction path does not list a directory per request; a checkpoint
 // saved during training becomes 'latest' within that time. Concurrent loads of one key share one read.
 import fp from 'fastify-plugin';
@@ -55,9 +55,11 @@ export class ModelCache {
   private async latestEpoch(modelId: string): Promise<number> {
     const memo = this.latest.get(modelId);
     if (memo && Date.now() - memo.at < LATEST_TTL_MS) return memo.epoch;
-    const list = await this.store.listCheckpoints(modelId);
-    if (list.length === 0) throw await this.missing(modelId);
-    const epoch = list[list.length - 1].epoch;
+    // The store resolves 'latest' from the directory names and keeps the parsed document, so the load
+    // that usually follows costs no second read.
+    const doc = await this.store.getCheckpoint(modelId, 'latest');
+    if (!doc) throw await this.missing(modelId);
+    const epoch = doc.epoch;
     this.latest.set(modelId, { epoch, at: Date.now() });
     if (this.latest.size > this.size * 4) this.latest.delete(this.latest.keys().next().value as string);
     return epoch;
