@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseApiKeys } from './api-keys.js';
 
 const Int = (min: number, max: number, def: number, description: string) =>
   Type.Integer({ minimum: min, maximum: max, default: def, description });
@@ -77,8 +78,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
   }
   const config = converted as Config;
+  let keys: number;
+  try {
+    keys = parseApiKeys(config.API_KEYS).length;
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
+  if (config.API_KEYS !== undefined && keys === 0) {
+    throw new ConfigError('invalid configuration: API_KEYS is set but holds no key; give keys or unset it');
+  }
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.HOST);
-  if (config.ROLE !== 'worker' && !loopback && !config.API_KEYS) {
+  if (config.ROLE !== 'worker' && !loopback && keys === 0) {
     throw new ConfigError(
       `invalid configuration: API_KEYS is required when HOST=${config.HOST} (not loopback): ` +
         'set API_KEYS=<key>[,<key>...] or sha256:<hex> hashes, or listen on HOST=127.0.0.1',

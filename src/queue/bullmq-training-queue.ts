@@ -133,6 +133,17 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Errors that mean Redis cannot be reached or did not answer in time (ours from guard(), or ioredis'). */
+function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN)$/.test(code) ||
+    err.name === 'MaxRetriesPerRequestError' ||
+    /^connection |not connected within|no answer within|max retries|Connection is closed|Stream isn't writeable|enableOfflineQueue|LOADING|connect /i.test(err.message)
+  );
+}
+
 function eventType(status: JobStatus): JobEvent['type'] {
   if (status.status === 'completed' || status.status === 'failed' || status.status === 'cancelled') return status.status;
   return 'progress';
@@ -159,8 +170,10 @@ export function createBullmqTrainingQueue(opts: BullmqTrainingQueueOptions): Tra
     everReady = true;
   });
 
-  function unavailable(cause: unknown): QueueUnavailableError {
+  /** Connection trouble becomes QueueUnavailableError (503); anything else is a bug and stays what it is (500). */
+  function unavailable(cause: unknown): Error {
     if (cause instanceof QueueUnavailableError) return cause;
+    if (!isConnectionError(cause)) return cause instanceof Error ? cause : new Error(String(cause));
     const detail = cause instanceof Error ? cause.message : String(cause);
     return new QueueUnavailableError(
       `training queue unavailable: Redis at ${where} cannot be reached (${detail}); retry later, and check REDIS_URL and that Redis is running`,
@@ -326,10 +339,23 @@ export function createBullmqTrainingQueue(opts: BullmqTrainingQueueOptions): Tra
       for (const name of ['completed', 'failed', 'removed'] as const) {
         qe.on(name, (args: { jobId: string }) => dispatch(args.jobId, true));
       }
-      events = { qe, template };
-      eventsReady = qe.waitUntilReady();
+      const current = { qe, template };
+      const ready = qe.waitUntilReady();
+      events = current;
+      eventsReady = ready;
+      // Redis down at start: forget this QueueEvents so that the next subscriber tries again (and the
+      // rejection is handled here, never left to crash the process).
+      ready.catch(async (err: unknown) => {
+        logger?.warn({ err: (err as Error).message }, 'queue events not connected; will retry on the next subscription');
+        if (events !== current) return;
+        events = null;
+        eventsReady = null;
+        await within(qe.close(), 2000);
+        await closeConnection(template);
+      });
     }
-    await guard(() => eventsReady as Promise<void>);
+    const ready = eventsReady as Promise<void>;
+    await guard(() => ready);
   }
 
   async function subscribe(jobId: string, listener: (event: JobEvent) => void): Promise<() => void> {

@@ -1,10 +1,11 @@
 // Bearer-key authentication. API_KEYS is a comma-separated list of keys or `sha256:<hex>` digests of keys;
 // only digests are kept in memory and compared (constant time), so a leaked config dump of hashed entries
 // does not leak keys. Unset: no auth. /healthz, /readyz and /docs stay open for probes and readers.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../../config/config.js';
+import { parseApiKeys, sha256 } from '../../../config/api-keys.js';
 import { ApiError } from './errors.js';
 
 declare module 'fastify' {
@@ -15,26 +16,6 @@ declare module 'fastify' {
 }
 
 const REALM = 'bn-service';
-const HEX_DIGEST = /^[0-9a-f]{64}$/i;
-
-export function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** Digests of the configured keys; throws naming the bad entry (never the key itself). */
-export function parseApiKeys(value: string | undefined): Buffer[] {
-  const entries = (value ?? '')
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  return entries.map((entry, i) => {
-    if (!entry.toLowerCase().startsWith('sha256:')) return sha256(entry);
-    const hex = entry.slice('sha256:'.length);
-    if (!HEX_DIGEST.test(hex)) throw new Error(`API_KEYS entry ${i + 1}: sha256: must be followed by 64 hex digits`);
-    return Buffer.from(hex, 'hex');
-  });
-}
-
 function isPublic(request: FastifyRequest): boolean {
   const path = request.url.split('?')[0];
   return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/');
