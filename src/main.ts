@@ -68,13 +68,6 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
   rootLogger = logger;
-  const { url, embedded } = await resolveRedis(config, logger);
-  const effective: Config = { ...config, REDIS_URL: url };
-  logger.info(
-    { role: config.ROLE, redis: redactRedisUrl(url), dataDir: config.DATA_DIR, tfjsBackend: config.TFJS_BACKEND },
-    'starting',
-  );
-
   // Registered before anything starts, so a signal during startup still closes what was opened.
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an unexpected error');
@@ -83,7 +76,13 @@ async function main(): Promise<void> {
     await closeAll(logger);
     logger.info({}, 'stopped');
   });
+  const { url, embedded } = await resolveRedis(config, logger);
   if (embedded) closers.push({ name: 'embedded redis', close: () => embedded.stop() });
+  const effective: Config = { ...config, REDIS_URL: url };
+  logger.info(
+    { role: config.ROLE, redis: redactRedisUrl(url), dataDir: config.DATA_DIR, tfjsBackend: config.TFJS_BACKEND },
+    'starting',
+  );
 
   // Roles that train check the backend here, though training runs in children with the same setting: a
   // backend that cannot load stops the process now instead of failing every job. ROLE=api never loads

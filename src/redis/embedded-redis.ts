@@ -125,7 +125,13 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  await Promise.race([waitReady(port, child, () => output), spawnError]);
+  try {
+    await Promise.race([waitReady(port, child, () => output), spawnError]);
+  } catch (err) {
+    // Never leave a half-started server behind (a slow AOF load past the deadline, a port race).
+    child.kill('SIGKILL');
+    throw err;
+  }
   // The child must not keep this process alive on its own; stop() ends it.
   child.unref();
   (child.stdout as net.Socket | null)?.unref?.();

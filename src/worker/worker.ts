@@ -62,8 +62,8 @@ export async function startWorker({ config, logger }: StartWorkerOptions): Promi
     // makes a dead worker's job (SIGKILL, OOM) come back sooner.
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-    // A worker that died mid-job may stall a job twice before BullMQ fails it.
-    maxStalledCount: 2,
+    // A job may lose its worker (SIGKILL, OOM) as many times as it may fail.
+    maxStalledCount: config.JOB_ATTEMPTS,
   });
 
   const active = new Set<string>();

@@ -85,10 +85,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (!first) throw new ApiError(404, `no training job ${jobId}`, 'jobId');
         open.add(channel);
         reply.raw.on('close', () => channel.close());
+        // A client that left while we subscribed and read the state gets no stream.
+        if (request.raw.destroyed || reply.raw.destroyed) return reply;
         poll = setInterval(() => {
           app.queue.getStatus(jobId).then(
             (s) => {
-              if (s && FINAL.has(s.status)) {
+              // The job's record expired (retention): nothing more will come.
+              if (!s) channel.close();
+              else if (FINAL.has(s.status)) {
                 channel.push({ type: s.status as JobEvent['type'], status: s });
                 channel.close();
               }
@@ -106,6 +110,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             return;
           }
           for await (const ev of channel) {
+            // Updates that arrived between subscribing and reading `first` are older than it: skip them.
+            if (ev.type === 'progress' && isOlder(ev.status, first)) continue;
             yield { id: String(++id), event: ev.type, data: ev.status as JobStatus };
             if (FINAL.has(ev.type)) return;
           }
@@ -120,5 +126,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+/** True when a progress status is behind another one of the same job (an earlier epoch or batch). */
+function isOlder(a: JobStatus, b: JobStatus): boolean {
+  const ea = a.progress.epoch;
+  const eb = b.progress.epoch;
+  return ea < eb || (ea === eb && (a.progress.batch ?? 0) < (b.progress.batch ?? 0));
+}
 
 export default routes;

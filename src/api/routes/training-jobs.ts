@@ -28,9 +28,11 @@ function newId(prefix: string): string {
 }
 
 /** Stable ids for an idempotency key, scoped to the caller so two clients' keys never collide. */
-function idsForKey(principal: string, key: string): { jobId: string; modelId: string } {
-  const digest = createHash('sha256').update(`${principal}\n${key}`).digest('base64url').slice(0, 22);
-  return { jobId: `job_${digest}`, modelId: `mdl_${digest}` };
+function idsForKey(principal: string, key: string): { jobId: string; modelId: string; seed: number } {
+  const hash = createHash('sha256').update(`${principal}\n${key}`).digest();
+  const digest = hash.toString('base64url').slice(0, 22);
+  // Twins racing with one key resolve the same default seed, so whichever record lands describes the job.
+  return { jobId: `job_${digest}`, modelId: `mdl_${digest}`, seed: hash.readUInt32BE(28) & 0x7fffffff };
 }
 
 /** Weights of the resolved network: kernels, biases or BN gamma/beta, and BN moving statistics. */
@@ -140,7 +142,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         record = previous;
       } else {
         const { data, prefix, ...found } = await rowsFor(body);
-        const training = resolveTraining(body.training);
+        const training = resolveTraining(
+          body.training?.seed === undefined && 'seed' in ids ? { ...body.training, seed: ids.seed } : body.training,
+        );
         const dims = { inputDim: data.features[0].length, outputDim: outputDimFor(body.model.task, data.labels) };
         const spec = resolveSpec(body.model, dims, training.seed);
         validateSpec(spec);
