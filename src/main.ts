@@ -5,6 +5,7 @@ import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { pino, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { REDACT_PATHS } from './config/log-redaction.js';
 import { REDIS_MISSING_HINT, RedisUnavailableError, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { redactRedisUrl } from './queue/connection.js';
 
@@ -26,10 +27,7 @@ function readConfig(): Config {
 function createLogger(config: Config): Logger {
   return pino({
     level: config.LOG_LEVEL,
-    redact: {
-      paths: ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization', 'authorization'],
-      censor: '[redacted]',
-    },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   });
 }
 

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { REDACT_PATHS } from '../config/log-redaction.js';
 import type { Store } from '../store/store.js';
 import type { TrainingQueue } from '../queue/types.js';
 import type { InferenceEngine } from '../inference/types.js';
@@ -38,14 +39,6 @@ export interface AppDeps {
   /** Default: createInferenceEngine() */
   inference?: InferenceEngine;
 }
-
-/** Credentials never reach the logs, whatever a serializer or a handler logs. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'request.headers.authorization',
-  'headers.authorization',
-  'req.headers["idempotency-key"]',
-];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
