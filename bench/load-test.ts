@@ -97,8 +97,9 @@ async function main() {
     clearInterval(sampler);
     for (const job of background) await json(base, 'DELETE', `/v1/training-jobs/${job.jobId}`);
 
-    const half = Math.floor(memory.length / 2);
-    const avg = (xs: { rssKiB: number }[]) => xs.reduce((a, b) => a + b.rssKiB, 0) / Math.max(1, xs.length);
+    const avg = (xs: { rssKiB: number }[]) => Math.round(xs.reduce((a, b) => a + b.rssKiB, 0) / Math.max(1, xs.length));
+    const quarter = Math.max(1, Math.floor(memory.length / 4));
+    const quarters = [0, 1, 2, 3].map((q) => avg(memory.slice(q * quarter, q === 3 ? memory.length : (q + 1) * quarter)));
     const figures = {
       date: new Date().toISOString(),
       machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
@@ -114,8 +115,8 @@ async function main() {
       rssKiB: {
         start: memory[0]?.rssKiB,
         end: memory.at(-1)?.rssKiB,
-        firstHalfAvg: Math.round(avg(memory.slice(0, half))),
-        secondHalfAvg: Math.round(avg(memory.slice(half))),
+        max: Math.max(...memory.map((m) => m.rssKiB)),
+        quarterAverages: quarters,
       },
     };
     await fs.mkdir('bench/results', { recursive: true });
