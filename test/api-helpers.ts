@@ -14,6 +14,8 @@ import type { TrainingQueue } from '../src/queue/types.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { buildApp } from '../src/api/app.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { makeCheckpoint, type CheckpointOptions } from './helpers/make-checkpoint.js';
+import { artifacts, trainingState } from './store-fixtures.js';
 
 export interface TestEnv {
   app: FastifyInstance;
@@ -117,4 +119,21 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A completed model with one random checkpoint (epoch 1) written straight into the store: fast predict fixtures. */
+export async function putTrainedModel(store: Store, modelId: string, options: CheckpointOptions): Promise<void> {
+  const doc = { ...makeCheckpoint(options), modelId };
+  const now = new Date().toISOString();
+  await store.putModel({
+    modelId,
+    jobId: `job_${modelId}`,
+    datasetId: 'builtin:blobs',
+    status: 'completed',
+    spec: doc.spec,
+    training: doc.training,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await store.putCheckpoint(doc, trainingState(modelId, 1), artifacts(1));
 }

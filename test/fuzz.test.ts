@@ -7,9 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
-import { startEnv, type TestEnv } from './api-helpers.js';
-import { makeCheckpoint } from './helpers/make-checkpoint.js';
-import { artifacts, trainingState } from './store-fixtures.js';
+import { putTrainedModel, startEnv, type TestEnv } from './api-helpers.js';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20240611;
 /** Runs per property; FUZZ_RUNS scales them. */
@@ -26,19 +24,7 @@ const tally = { bodies: 0, byStatus: new Map<number, number>() };
 
 before(async () => {
   env = await startEnv({ env: LIMITS });
-  const doc = { ...makeCheckpoint({ inputDim: INPUT_DIM, hidden: [5, 4], task: 'multiclass', classes: 3, seed: 21 }), modelId: MODEL };
-  const now = new Date().toISOString();
-  await env.store.putModel({
-    modelId: MODEL,
-    jobId: 'job_fuzz',
-    datasetId: 'builtin:blobs',
-    status: 'completed',
-    spec: doc.spec,
-    training: doc.training,
-    createdAt: now,
-    updatedAt: now,
-  });
-  await env.store.putCheckpoint(doc, trainingState(MODEL, 1), artifacts(1));
+  await putTrainedModel(env.store, MODEL, { inputDim: INPUT_DIM, hidden: [5, 4], task: 'multiclass', classes: 3, seed: 21 });
 });
 
 after(async () => {

@@ -10,9 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InjectOptions } from 'fastify';
-import { startEnv, type TestEnv } from './api-helpers.js';
-import { makeCheckpoint } from './helpers/make-checkpoint.js';
-import { artifacts, trainingState } from './store-fixtures.js';
+import { putTrainedModel, startEnv, type TestEnv } from './api-helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -65,19 +63,7 @@ before(async () => {
   });
   assert.equal(path.dirname(env.dataDir), watchedParent);
 
-  const doc = { ...makeCheckpoint({ inputDim: INPUT_DIM, hidden: [4], task: 'binary', seed: 11 }), modelId: MODEL };
-  const now = new Date().toISOString();
-  await env.store.putModel({
-    modelId: MODEL,
-    jobId: 'job_hostile',
-    datasetId: 'builtin:blobs',
-    status: 'completed',
-    spec: doc.spec,
-    training: doc.training,
-    createdAt: now,
-    updatedAt: now,
-  });
-  await env.store.putCheckpoint(doc, trainingState(MODEL, 1), artifacts(1));
+  await putTrainedModel(env.store, MODEL, { inputDim: INPUT_DIM, hidden: [4], task: 'binary', seed: 11 });
 
   const ds = await env.app.inject({ method: 'POST', url: '/v1/datasets', payload: { features: [[1, 2], [3, 4]], labels: [0, 1] } });
   assert.equal(ds.statusCode, 201, ds.body);

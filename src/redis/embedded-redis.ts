@@ -33,7 +33,8 @@ export interface EmbeddedRedisOptions {
   binary?: string;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback TCP port (a small race remains until it is bound again). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

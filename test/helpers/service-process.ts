@@ -3,12 +3,12 @@
 // Every process started here is registered so that an `after` hook can always stop what is left.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { startTestRedis, type TestRedis } from './redis.js';
+import { freePort } from '../../src/redis/embedded-redis.js';
 
 /** dist/test/helpers/service-process.js -> dist/src/main.js */
 export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -72,17 +72,7 @@ const live = new Set<ServiceProcess>();
 /** Every service started by this test file, for diagnostics. */
 const started: ServiceProcess[] = [];
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * A real Redis and a temporary DATA_DIR for one fault test file, started on first use; an `after` hook of
