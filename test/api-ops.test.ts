@@ -196,5 +196,13 @@ describe('auth and rate limit', () => {
     assert.ok(!all.includes(plainKey), 'plain key in the logs');
     assert.ok(!all.includes(hashedKey), 'hashed key in the logs');
     assert.match(all, /\[redacted\]/);
+    // Every line written while serving a request carries that request's id.
+    const requestLines = all
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { reqId?: string; req?: unknown; res?: unknown })
+      .filter((l) => l.req !== undefined || l.res !== undefined);
+    assert.ok(requestLines.length > 0, 'requests were logged');
+    for (const line of requestLines) assert.equal(typeof line.reqId, 'string', JSON.stringify(line));
   });
 });
