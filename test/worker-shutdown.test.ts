@@ -16,16 +16,8 @@ import { createFsStore } from '../src/store/fs-store.js';
 import type { Store } from '../src/store/store.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { waitFor } from './api-helpers.js';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('worker shutdown', () => {
   let redis: TestRedis;
@@ -69,7 +61,7 @@ describe('worker shutdown', () => {
     const first = await startWorker({ config, logger });
     workers.push(first);
     await queue.submit(p, jobId);
-    await until('two checkpoints', () => status((s) => s.progress.lastSavedEpoch >= 2));
+    await waitFor(() => status((s) => s.progress.lastSavedEpoch >= 2), 30_000, 'two checkpoints');
 
     const t0 = Date.now();
     await first.close();
@@ -87,9 +79,8 @@ describe('worker shutdown', () => {
 
     const second = await startWorker({ config, logger });
     workers.push(second);
-    const resumed = await until('progress on the next worker', () =>
-      status((s) => s.status === 'running' && s.progress.lastSavedEpoch >= saved + 2),
-    );
+    const resumed = await waitFor(() =>
+      status((s) => s.status === 'running' && s.progress.lastSavedEpoch >= saved + 2), 30_000, 'progress on the next worker');
     assert.equal(resumed.attempts, 2);
     // Continued, not restarted: epoch 1's checkpoint is the original, the history has no gap or repeat.
     const epochs = resumed.history.map((h) => h.epoch);
@@ -97,7 +88,7 @@ describe('worker shutdown', () => {
     assert.equal((await store.listCheckpoints(p.modelId))[0].createdAt, epochOne.createdAt);
 
     assert.ok(await queue.cancel(jobId));
-    const done = await until('cancellation', () => status((s) => s.status !== 'running'), 10_000);
+    const done = await waitFor(() => status((s) => s.status !== 'running'), 10_000, 'cancellation');
     assert.equal(done.status, 'cancelled');
   });
 });

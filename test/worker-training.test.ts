@@ -19,6 +19,7 @@ import { createFsStore } from '../src/store/fs-store.js';
 import type { Store } from '../src/store/store.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { waitFor } from './api-helpers.js';
 
 function payload(training: TrainingOptions, inputDim = 2): TrainingJobPayload {
   const t = resolveTraining({ batchSize: 32, seed: 11, ...training });
@@ -31,15 +32,6 @@ function payload(training: TrainingOptions, inputDim = 2): TrainingJobPayload {
   };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function statusIs(queue: TrainingQueue, jobId: string, pred: (s: JobStatus) => boolean) {
   return async () => {
@@ -84,7 +76,7 @@ describe('training worker', () => {
     const unsubscribe = await queue.subscribe(jobId, (e) => events.push(e));
     await queue.submit(p, jobId);
 
-    const done = await until('completion', statusIs(queue, jobId, (s) => s.status !== 'queued' && s.status !== 'running'));
+    const done = await waitFor(statusIs(queue, jobId, (s) => s.status !== 'queued' && s.status !== 'running'), 30_000, 'completion');
     assert.equal(done.status, 'completed', done.error);
     assert.equal(done.attempts, 1);
     assert.equal(done.progress.epoch, 3);
@@ -97,7 +89,7 @@ describe('training worker', () => {
     assert.deepEqual(checkpoints.map((c) => c.epoch), [1, 2, 3]);
     assert.equal((await store.getModel(p.modelId))?.status, 'completed');
 
-    const completed = await until('the completed event', async () => events.find((e) => e.type === 'completed'));
+    const completed = await waitFor(async () => events.find((e) => e.type === 'completed'), 30_000, 'the completed event');
     assert.equal(completed.status.progress.lastSavedEpoch, 3);
     assert.ok(events.some((e) => e.type === 'progress' && e.status.status === 'running'));
     await new Promise((r) => setTimeout(r, 200));
@@ -110,7 +102,7 @@ describe('training worker', () => {
     const p = payload({ epochs: 3 }, 5); // blobs has 2 features
     const jobId = randomUUID();
     await queue.submit(p, jobId);
-    const done = await until('failure', statusIs(queue, jobId, (s) => s.status === 'failed' || s.status === 'completed'));
+    const done = await waitFor(statusIs(queue, jobId, (s) => s.status === 'failed' || s.status === 'completed'), 30_000, 'failure');
     assert.equal(done.status, 'failed');
     assert.equal(done.attempts, 1);
     assert.match(done.error ?? '', /feature|inputDim|column/i);
@@ -144,12 +136,12 @@ describe('training worker', () => {
     const p = { ...payload({ epochs: 2, batchSize: 2, validationSplit: 0 }), datasetId };
     const jobId = randomUUID();
     await queue.submit(p, jobId);
-    const retrying = await until('the first failed attempt', statusIs(queue, jobId, (s) => s.attempts === 1 && s.status === 'queued'), 10_000);
+    const retrying = await waitFor(statusIs(queue, jobId, (s) => s.attempts === 1 && s.status === 'queued'), 10_000, 'the first failed attempt');
     assert.equal(retrying.error, undefined);
     assert.equal((await store.getModel(p.modelId))?.status, 'queued');
     await fs.writeFile(file, good);
 
-    const done = await until('completion', statusIs(queue, jobId, (s) => s.status === 'completed' || s.status === 'failed'));
+    const done = await waitFor(statusIs(queue, jobId, (s) => s.status === 'completed' || s.status === 'failed'), 30_000, 'completion');
     assert.equal(done.status, 'completed', done.error);
     assert.equal(done.attempts, 2);
   });
@@ -160,11 +152,11 @@ describe('training worker', () => {
     const finals: JobEvent[] = [];
     const unsubscribe = await queue.subscribeAll((id, e) => id === jobId && e.type !== 'progress' && finals.push(e));
     await queue.submit(p, jobId);
-    await until('the first checkpoint', statusIs(queue, jobId, (s) => s.progress.lastSavedEpoch >= 1));
+    await waitFor(statusIs(queue, jobId, (s) => s.progress.lastSavedEpoch >= 1), 30_000, 'the first checkpoint');
 
     const answer = await queue.cancel(jobId);
     assert.ok(answer);
-    const done = await until('cancellation', statusIs(queue, jobId, (s) => s.status !== 'running'), 10_000);
+    const done = await waitFor(statusIs(queue, jobId, (s) => s.status !== 'running'), 10_000, 'cancellation');
     assert.equal(done.status, 'cancelled');
     assert.equal(done.attempts, 1);
     assert.equal(done.error, undefined);
@@ -176,7 +168,7 @@ describe('training worker', () => {
     assert.equal((await store.getModel(p.modelId))?.status, 'cancelled');
     // Cancelling a finished job changes nothing.
     assert.equal((await queue.cancel(jobId))?.status, 'cancelled');
-    await until('the cancelled event', async () => (finals.length > 0 ? true : undefined), 5000);
+    await waitFor(async () => (finals.length > 0 ? true : undefined), 5000, 'the cancelled event');
     assert.deepEqual(finals.map((e) => e.type), ['cancelled']);
     unsubscribe();
   });
@@ -185,7 +177,7 @@ describe('training worker', () => {
     const p = payload({ epochs: 2000, batchSize: 8 });
     const jobId = randomUUID();
     await queue.submit(p, jobId);
-    await until('the first checkpoint', statusIs(queue, jobId, (s) => s.progress.lastSavedEpoch >= 1));
+    await waitFor(statusIs(queue, jobId, (s) => s.progress.lastSavedEpoch >= 1), 30_000, 'the first checkpoint');
     // Only the marker, no pub/sub message: the worker's periodic sweep must find it.
     const client = new Redis(redis.url);
     try {
@@ -193,7 +185,7 @@ describe('training worker', () => {
     } finally {
       client.disconnect();
     }
-    const done = await until('cancellation', statusIs(queue, jobId, (s) => s.status !== 'running'), 10_000);
+    const done = await waitFor(statusIs(queue, jobId, (s) => s.status !== 'running'), 10_000, 'cancellation');
     assert.equal(done.status, 'cancelled');
   });
 });
