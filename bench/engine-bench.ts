@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train, type BackendPreference } from '../src/model/index.js';
 import { createPrng } from '../src/util/prng.js';
-import { createInferenceEngine } from '../src/inference/index.js';
+import { createFoldedEngine } from '../src/inference/index.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 
 const rows = Number(process.argv[2] ?? 4096);
@@ -71,8 +71,8 @@ function medianMicros(calls: number, fn: () => void): number {
   return times[Math.floor(times.length / 2)];
 }
 
-function frozenOnePointUs(doc: CheckpointDocument, x: number[]): number {
-  const model = createInferenceEngine().load(doc);
+async function frozenOnePointUs(doc: CheckpointDocument, x: number[]): Promise<number> {
+  const model = await createFoldedEngine().load(doc);
   return medianMicros(2000, () => model.predictOne(x));
 }
 
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const { checkpoint, ...engine } = await benchEngine(data);
   const layers = await benchLayers(data);
   const onePointInference = {
-    frozenEngineMedianUs: frozenOnePointUs(checkpoint, data.features[0]),
+    frozenEngineMedianUs: await frozenOnePointUs(checkpoint, data.features[0]),
     tfLayersPredictMedianUs: layers.onePointPredictUs,
   };
   const result = {

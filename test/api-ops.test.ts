@@ -52,6 +52,8 @@ describe('docs, health, readiness, metrics', () => {
     assert.match(res.body, /swagger-ui-bundle\.js/);
     assert.doesNotMatch(res.body, /https?:\/\/(cdn|unpkg)/);
     assert.doesNotMatch(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['cross-origin-opener-policy'], 'same-origin');
     const bundle = await env.app.inject({ url: '/docs/static/swagger-ui-bundle.js' });
     assert.equal(bundle.statusCode, 200);
   });
@@ -60,7 +62,12 @@ describe('docs, health, readiness, metrics', () => {
     const res = await env.app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-123', origin: 'https://app.example' } });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { status: 'ok' });
+    // An API's headers (OWASP REST Security Cheat Sheet), not a document's.
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none'");
+    assert.equal(res.headers['x-frame-options'], 'DENY');
+    assert.match(String(res.headers['strict-transport-security']), /max-age=\d+/);
+    assert.equal(res.headers['x-xss-protection'], undefined);
     assert.equal(res.headers['x-request-id'], 'trace-123');
     assert.equal(res.headers['access-control-allow-origin'], 'https://app.example');
     const other = await env.app.inject({ url: '/healthz', headers: { origin: 'https://evil.example' } });

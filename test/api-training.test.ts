@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import { createPrng } from '../src/util/prng.js';
-import { readSse, startEnv, tinyModel, waitFor, type TestEnv } from './api-helpers.js';
+import { createDirectEngine, loadOnnxRuntime } from '../src/inference/index.js';
+import { makeCheckpoint, randomRows } from './helpers/make-checkpoint.js';
+import { putTrainedModel, readSse, startEnv, tinyModel, waitFor, type TestEnv } from './api-helpers.js';
 
 let env: TestEnv;
 let baseUrl: string;
@@ -163,6 +165,23 @@ describe('full path', () => {
     assert.equal(bin.rawPayload.length, floats * 4);
   });
 
+  test('the ONNX download runs in onnxruntime and predicts what the predict route answers', async () => {
+    const res = await env.app.inject({ url: `/v1/models/${modelId}/checkpoints/latest/model.onnx` });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /application\/octet-stream/);
+    assert.equal(res.headers['content-disposition'], `attachment; filename="${modelId}-epoch-3.onnx"`);
+    const ort = await loadOnnxRuntime();
+    if (ort instanceof Error) throw ort;
+    const session = await ort.InferenceSession.create(new Uint8Array(res.rawPayload));
+    const x = rows[4];
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, 3]) });
+    const predicted = await env.app.inject({ method: 'POST', url: `/v1/models/${modelId}/predict`, payload: { x } });
+    const [y] = predicted.json().y as number[];
+    assert.ok(Math.abs((out.y.data as Float32Array)[0] - y) <= 1e-5, `${(out.y.data as Float32Array)[0]} vs ${y}`);
+    const missing = await env.app.inject({ url: `/v1/models/${modelId}/checkpoints/9/model.onnx` });
+    assert.equal(missing.statusCode, 404);
+  });
+
   test('predict one point = its row in a batch = the hand formula from the checkpoint', async () => {
     const doc = (await env.app.inject({ url: `/v1/models/${modelId}/checkpoints/3` })).json() as CheckpointDocument;
     const points = rows.slice(0, 5);
@@ -212,13 +231,27 @@ describe('full path', () => {
     assert.equal(batch.json().field, 'instances[1]');
   });
 
+  test('an MNIST-size model is served by onnxruntime and answers what the float64 reference computes', async () => {
+    const options = { inputDim: 784, hidden: [256, 128, 64], task: 'multiclass' as const, classes: 10, seed: 21 };
+    await putTrainedModel(env.store, 'mdl_mnist_size', options);
+    const x = randomRows(1, 784, 22)[0];
+    const res = await env.app.inject({ method: 'POST', url: '/v1/models/mdl_mnist_size/predict', payload: { x } });
+    assert.equal(res.statusCode, 200, res.body);
+    const expected = await (await createDirectEngine().load(makeCheckpoint(options))).predictOne(x);
+    const y = res.json().y as number[];
+    assert.equal(y.length, 10);
+    for (let k = 0; k < 10; k++) assert.ok(Math.abs(y[k] - expected[k]) <= 1e-5, `y[${k}] ${y[k]} vs ${expected[k]}`);
+    assert.equal(res.json().class, expected.indexOf(Math.max(...expected)));
+  });
+
   test('metrics: job outcome, prediction latency, request durations', async () => {
     const text = await waitFor(async () => {
       const res = await env.app.inject({ url: '/metrics' });
       return /bn_training_jobs_finished_total\{outcome="completed"\} [1-9]/.test(res.body) ? res.body : null;
     }, 10_000, 'the completed-jobs counter');
-    assert.match(text, /bn_prediction_duration_seconds_count\{kind="one"\} [1-9]/);
-    assert.match(text, /bn_prediction_duration_seconds_count\{kind="batch"\} [1-9]/);
+    assert.match(text, /bn_prediction_duration_seconds_count\{kind="one",engine="folded"\} [1-9]/);
+    assert.match(text, /bn_prediction_duration_seconds_count\{kind="batch",engine="folded"\} [1-9]/);
+    assert.match(text, /bn_prediction_duration_seconds_count\{kind="one",engine="onnx"\} [1-9]/);
     assert.match(text, /http_request_duration_seconds_count\{route="\/v1\/models\/:modelId\/predict",method="POST",status_code="200"\}/);
     assert.match(text, /bn_queue_jobs\{state="completed"\} [1-9]/);
     assert.match(text, /bn_queue_up 1/);

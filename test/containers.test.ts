@@ -45,5 +45,8 @@ test('images run the entry that npm start runs', () => {
     assert.match(text, /CMD \["node", "dist\/src\/main\.js"\]/, file);
     assert.match(text, /npm ci --omit=dev/, file);
     assert.match(text, /^USER (node|app)$/m, `${file} runs as a non-root user`);
+    // Without .npmrc, onnxruntime-node's install script downloads from nuget.org and npm ci fails offline.
+    const installs = text.match(/RUN npm ci/g)?.length ?? 0;
+    assert.equal(text.match(/COPY package\.json package-lock\.json \.npmrc \.\//g)?.length, installs, `${file}: .npmrc before every npm ci`);
   }
 });

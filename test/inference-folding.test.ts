@@ -36,7 +36,7 @@ function maxRelError(a: number[][], b: number[][]): number {
   return worst;
 }
 
-test('folded and direct inference agree within 1e-5 relative on random checkpoints', () => {
+test('folded and direct inference agree within 1e-5 relative on random checkpoints', async () => {
   const p = createPrng(2024);
   let cases = 0;
   let worst = 0;
@@ -51,8 +51,8 @@ test('folded and direct inference agree within 1e-5 relative on random checkpoin
         };
         const doc = makeCheckpoint(opts);
         const rows = randomRows(50, inputDim, p.int(1e9));
-        const a = direct.load(doc).predict(rows);
-        const b = folded.load(doc).predict(rows);
+        const a = await (await direct.load(doc)).predict(rows);
+        const b = await (await folded.load(doc)).predict(rows);
         const err = maxRelError(a, b);
         assert.ok(err <= 1e-5, `${JSON.stringify({ ...opts, seed: opts.seed })}: relative error ${err}`);
         worst = Math.max(worst, err);
@@ -65,10 +65,10 @@ test('folded and direct inference agree within 1e-5 relative on random checkpoin
   assert.ok(worst < 1e-9, `worst relative error ${worst}`);
 });
 
-test('folding the MNIST-size net (784-256-128-64-10, BN before ReLU) stays within 1e-5', () => {
+test('folding the MNIST-size net (784-256-128-64-10, BN before ReLU) stays within 1e-5', async () => {
   const doc = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10, seed: 77 });
   const rows = randomRows(20, 784, 78);
-  assert.ok(maxRelError(direct.load(doc).predict(rows), folded.load(doc).predict(rows)) <= 1e-5);
+  assert.ok(maxRelError(await (await direct.load(doc)).predict(rows), await (await folded.load(doc)).predict(rows)) <= 1e-5);
 });
 
 /** Every number of every layer, in document order. */
@@ -89,7 +89,7 @@ function bits(values: number[]): Uint8Array {
   return new Uint8Array(Float64Array.from(values).buffer);
 }
 
-test('a checkpoint through JSON.stringify/JSON.parse has bit-identical parameters and predictions', () => {
+test('a checkpoint through JSON.stringify/JSON.parse has bit-identical parameters and predictions', async () => {
   for (const batchNorm of BN_VARIANTS) {
     for (const task of TASKS) {
       const doc = makeCheckpoint({ inputDim: 7, hidden: [12, 9], task, batchNorm, classes: 5, seed: 31 });
@@ -101,8 +101,8 @@ test('a checkpoint through JSON.stringify/JSON.parse has bit-identical parameter
       // The rows go through JSON too, as they would over HTTP.
       const rowsCopy = JSON.parse(JSON.stringify(rows)) as number[][];
       for (const engine of [direct, folded]) {
-        const a = engine.load(doc).predict(rows);
-        const b = engine.load(copy).predict(rowsCopy);
+        const a = await (await engine.load(doc)).predict(rows);
+        const b = await (await engine.load(copy)).predict(rowsCopy);
         const flat = (m: number[][]): number[] => m.flat();
         assert.deepStrictEqual(bits(flat(b)), bits(flat(a)), `${engine.name} ${task}`);
       }
@@ -110,7 +110,7 @@ test('a checkpoint through JSON.stringify/JSON.parse has bit-identical parameter
   }
 });
 
-test('the helper writes float32-representable parameters and positive variances', () => {
+test('the helper writes float32-representable parameters and positive variances', async () => {
   const doc = makeCheckpoint({ inputDim: 6, hidden: [5, 4], task: 'multiclass', batchNorm: { placement: 'after-activation' } });
   for (const layer of doc.layers) {
     if (layer.type === 'dense') {

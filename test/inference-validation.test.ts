@@ -1,7 +1,7 @@
 // load() refuses malformed documents with a message that names the layer and field, and never mutates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CheckpointFormatError, createDirectEngine, createFoldedEngine } from '../src/inference/index.js';
+import { CheckpointFormatError, createDirectEngine, createFoldedEngine, createOnnxEngine, loadOnnxRuntime } from '../src/inference/index.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import { makeCheckpoint } from './helpers/make-checkpoint.js';
 
@@ -39,20 +39,23 @@ const cases: [string, (d: Doc) => void, RegExp][] = [
   ['spec.outputDim not the last width', (d) => (d.spec.outputDim = 3), /spec\.outputDim: is 3 but the last layer has 2 units/],
 ];
 
-for (const engine of [createDirectEngine(), createFoldedEngine()]) {
-  test(`${engine.name}: load() accepts the helper's checkpoints`, () => {
+const ort = await loadOnnxRuntime();
+if (ort instanceof Error) throw ort;
+
+for (const engine of [createDirectEngine(), createFoldedEngine(), createOnnxEngine(ort)]) {
+  test(`${engine.name}: load() accepts the helper's checkpoints`, async () => {
     for (const placement of ['before-activation', 'after-activation'] as const) {
       const doc = makeCheckpoint({ inputDim: 3, hidden: [4, 2], task: 'binary', batchNorm: { placement } });
-      assert.equal(engine.load(doc).outputDim, 1);
+      assert.equal((await engine.load(doc)).outputDim, 1);
     }
   });
 
   for (const [what, corrupt, message] of cases) {
-    test(`${engine.name}: load() rejects ${what}`, () => {
+    test(`${engine.name}: load() rejects ${what}`, async () => {
       const doc = base() as unknown as Doc;
       corrupt(doc);
       const snapshot = structuredClone(doc);
-      assert.throws(
+      await assert.rejects(
         () => engine.load(doc as CheckpointDocument),
         (err: unknown) => {
           assert.ok(err instanceof CheckpointFormatError, String(err));

@@ -75,8 +75,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onSend', async (request, reply) => {
+  // Callback-style hooks here and in the plugins on the prediction path: an async hook costs a promise
+  // and a microtask per request.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 
   // Ecosystem plugins, then the service's own, then routes (swagger must see every route).
@@ -89,12 +92,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sse);
   await app.register(swagger);
   await app.register(csvParser, { config });
-  await app.register(services, {
-    config,
-    store: deps.store,
-    queue: deps.queue,
-    inference: deps.inference ?? createInferenceEngine(),
-  });
+  let inference = deps.inference;
+  if (!inference) {
+    const selection = await createInferenceEngine(config.INFERENCE_ENGINE);
+    app.log.info({ inferenceEngine: selection.engine.name }, selection.note);
+    inference = selection.engine;
+  }
+  await app.register(services, { config, store: deps.store, queue: deps.queue, inference });
   await app.register(metrics);
   await app.register(modelCache);
 

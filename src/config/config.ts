@@ -21,6 +21,10 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ default: './data', description: 'Datasets, models, checkpoints (shared by API and workers)' }),
   WORKER_CONCURRENCY: Int(1, 256, Math.max(1, os.availableParallelism()), 'Jobs trained side by side per worker'),
   TFJS_BACKEND: Type.Enum(['auto', 'tensorflow', 'wasm', 'cpu'], { default: 'auto' }),
+  INFERENCE_ENGINE: Type.Enum(['auto', 'onnx', 'folded', 'direct'], {
+    default: 'auto',
+    description: 'Prediction engine: auto = onnxruntime-node for models of 20,000+ multiply-adds per row, folded TypeScript below',
+  }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   API_KEYS: Type.Optional(
     Type.String({ description: 'Comma-separated bearer keys, or sha256:<hex> hashes of them; unset: no auth' }),

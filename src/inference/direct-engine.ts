@@ -8,10 +8,10 @@ import { createFrozenModel } from './frozen-model.js';
 export function createDirectEngine(): InferenceEngine {
   return {
     name: 'direct',
-    load(doc: CheckpointDocument): FrozenModel {
+    async load(doc: CheckpointDocument): Promise<FrozenModel> {
       const { inputDim } = validateCheckpoint(doc);
       const plan = compileDirect(doc.layers, inputDim);
-      return createFrozenModel(doc, plan, plan);
+      return createFrozenModel('direct', doc, plan, plan);
     },
   };
 }

@@ -9,9 +9,9 @@ import { createFrozenModel } from './frozen-model.js';
 export function createFoldedEngine(): InferenceEngine {
   return {
     name: 'folded',
-    load(doc: CheckpointDocument): FrozenModel {
+    async load(doc: CheckpointDocument): Promise<FrozenModel> {
       const { inputDim } = validateCheckpoint(doc);
-      return createFrozenModel(doc, compileFolded(doc.layers, inputDim), compileDirect(doc.layers, inputDim));
+      return createFrozenModel('folded', doc, compileFolded(doc.layers, inputDim), compileDirect(doc.layers, inputDim));
     },
   };
 }

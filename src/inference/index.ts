@@ -1,21 +1,64 @@
 // Frozen inference without any training backend (no @tensorflow/* import anywhere under src/inference).
+import type { CheckpointDocument } from '../schemas/checkpoint.js';
 import type { InferenceEngine } from './types.js';
+import { createDirectEngine } from './direct-engine.js';
 import { createFoldedEngine } from './folded-engine.js';
+import { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
 
 export type { BatchNormTrace, Explanation, FrozenModel, InferenceEngine } from './types.js';
 export { createDirectEngine } from './direct-engine.js';
 export { createFoldedEngine } from './folded-engine.js';
+export { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
+export { checkpointToOnnx } from './onnx/checkpoint-to-onnx.js';
 export { CheckpointFormatError } from './errors.js';
 export { validateCheckpoint } from './validate-checkpoint.js';
 
+export const ENGINE_CHOICES = ['auto', 'onnx', 'folded', 'direct'] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+
 /**
- * The default engine: folded. Its BN costs nothing at prediction time and its median latency is never
- * worse; loading takes longer and it keeps a direct copy of the weights for explain()
- * (bench/inference-bench.ts, 2-core VM, Node 20, median one-point latency / batch-of-100 rows/s):
- *   784-256-128-64-10: direct 168 us / 5,830 rows/s, folded 166 us / 5,880 rows/s (the dense layers dominate)
- *   2-128-1:           direct 1.74 us / 606k rows/s, folded 1.23 us / 871k rows/s
- * (reference on the same machine: plain-JS folded 280 us, tfjs-wasm 268 us, onnxruntime 21 us).
+ * Below this many multiply-adds per row, our folded TypeScript loops answer before onnxruntime has crossed
+ * into native code and back (about 14 us a run, whatever the size); above it onnxruntime's SIMD Gemms win.
+ * Measured one-point medians, folded vs onnx: 17k multiply-adds 14 vs 29 us, 25k 38 vs 28 us, 100k 139 vs
+ * 36 us (bench/RESULTS.md has the suite's own figures).
  */
-export function createInferenceEngine(): InferenceEngine {
-  return createFoldedEngine();
+export const ONNX_MIN_MULTIPLY_ADDS = 20_000;
+
+/** Multiply-adds of one row's forward pass: the Dense kernels dominate everything else. */
+export function multiplyAdds(doc: CheckpointDocument): number {
+  let sum = 0;
+  for (const layer of doc.layers) if (layer.type === 'dense') sum += layer.kernel.length * (layer.kernel[0]?.length ?? 0);
+  return sum;
+}
+
+export interface EngineSelection {
+  engine: InferenceEngine;
+  /** Why this engine: logged at start-up. */
+  note: string;
+}
+
+/**
+ * auto (default): onnxruntime for models of at least ONNX_MIN_MULTIPLY_ADDS, folded TypeScript for smaller
+ * ones and wherever onnxruntime-node cannot load; onnx insists on onnxruntime; folded and direct never use it.
+ */
+export async function createInferenceEngine(choice: EngineChoice = 'auto'): Promise<EngineSelection> {
+  if (choice === 'direct') return { engine: createDirectEngine(), note: 'direct: every layer as written, in TypeScript' };
+  const folded = createFoldedEngine();
+  if (choice === 'folded') return { engine: folded, note: 'folded: BN folded into the Dense before it, in TypeScript' };
+  const ort = await loadOnnxRuntime();
+  if (ort instanceof Error) {
+    if (choice === 'onnx') {
+      throw new Error(`INFERENCE_ENGINE=onnx but onnxruntime-node cannot be loaded (${ort.message}); install it or set INFERENCE_ENGINE=auto`);
+    }
+    return { engine: folded, note: `folded for every model: onnxruntime-node cannot be loaded (${ort.message})` };
+  }
+  const onnx = createOnnxEngine(ort);
+  if (choice === 'onnx') return { engine: onnx, note: 'onnx: onnxruntime-node for every model' };
+  return {
+    engine: {
+      name: 'auto',
+      load: (doc) => (multiplyAdds(doc) >= ONNX_MIN_MULTIPLY_ADDS ? onnx : folded).load(doc),
+    },
+    note: `auto: onnxruntime-node for models of ${ONNX_MIN_MULTIPLY_ADDS} multiply-adds per row or more, folded TypeScript below`,
+  };
 }

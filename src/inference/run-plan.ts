@@ -14,7 +14,7 @@ export function createScratch(plan: Plan): Scratch {
 }
 
 /** Copies a user row into `dst`, refusing wrong lengths and non-numbers (NaN would silently spread). */
-export function loadRow(row: readonly number[], dst: Float64Array, inputDim: number, label: string): void {
+export function loadRow(row: readonly number[], dst: Float64Array | Float32Array, inputDim: number, label: string): void {
   if (!row || row.length !== inputDim) {
     throw new RangeError(`${label}: expected ${inputDim} features, got ${row ? row.length : String(row)}`);
   }

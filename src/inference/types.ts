@@ -17,18 +17,21 @@ export interface Explanation {
   batchNorm: BatchNormTrace[];
 }
 
+/** Async because an engine may run on a native runtime; the plain-TypeScript ones answer in one microtask. */
 export interface FrozenModel {
+  /** Which engine computes this model's predictions (auto picks one per model). */
+  readonly engine: string;
   readonly modelId: string;
   readonly epoch: number;
   readonly inputDim: number;
   readonly outputDim: number;
   /** One row of outputs per input row; rows are independent of one another. */
-  predict(rows: readonly (readonly number[])[]): number[][];
-  predictOne(x: readonly number[]): number[];
-  explain(x: readonly number[]): Explanation;
+  predict(rows: readonly (readonly number[])[]): Promise<number[][]>;
+  predictOne(x: readonly number[]): Promise<number[]>;
+  explain(x: readonly number[]): Promise<Explanation>;
 }
 
 export interface InferenceEngine {
   readonly name: string;
-  load(doc: CheckpointDocument): FrozenModel;
+  load(doc: CheckpointDocument): Promise<FrozenModel>;
 }

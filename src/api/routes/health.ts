@@ -66,10 +66,10 @@ function probeCheckpoint(): CheckpointDocument {
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   let inferenceReady = false;
-  const checkInference = () => {
+  const checkInference = async () => {
     if (inferenceReady) return;
     // x = 3: h = 6, hhat = 6 / sqrt(1 - eps + eps) = 6, r = 6, y = 6.
-    const y = app.inference.load(probeCheckpoint()).predictOne([3])[0];
+    const y = (await (await app.inference.load(probeCheckpoint())).predictOne([3]))[0];
     if (!(Math.abs(y - 6) < 1e-4)) throw new Error(`inference engine ${app.inference.name} computed ${y} for the probe, expected 6`);
     inferenceReady = true;
   };

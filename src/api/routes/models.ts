@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CheckpointDocument } from '../../schemas/checkpoint.js';
+import { checkpointToOnnx } from '../../inference/index.js';
 import type { ModelRecord } from '../../store/store.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { CheckpointParams, ModelDetail, ModelIdParams, ModelList, commonErrors, content, described, pickErrors } from './schemas.js';
@@ -156,6 +157,37 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     );
   }
+
+  app.get(
+    '/v1/models/:modelId/checkpoints/:epoch/model.onnx',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'The checkpoint as an ONNX model (opset 15): serve it with onnxruntime, Triton or anything that reads ONNX',
+        description:
+          'Input x float32 [N, inputDim], output y float32 [N, outputDim]. Layers as in the checkpoint document: Gemm, ' +
+          'BatchNormalization in inference mode with the moving mean and variance, activations. Written from the ' +
+          'document on request; the same graph the onnx prediction engine runs.',
+        params: CheckpointParams,
+        response: {
+          200: content('application/octet-stream', Type.String({ format: 'binary' }), 'ONNX ModelProto bytes'),
+          ...commonErrors,
+          ...pickErrors(400, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { modelId } = request.params;
+      const epoch = await resolveEpoch(modelId, request.params.epoch);
+      const doc = await store.getCheckpoint(modelId, epoch);
+      if (!doc) return checkpointMissing(modelId, epoch);
+      const bytes = checkpointToOnnx(doc);
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="${modelId}-epoch-${epoch}.onnx"`)
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    },
+  );
 };
 
 export default routes;

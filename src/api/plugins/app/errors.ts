@@ -158,11 +158,13 @@ export default fp(
       const schemaBody = route.schema?.body as { content?: Record<string, unknown> } | undefined;
       if (!schemaBody) return;
       const accepted = schemaBody.content ? Object.keys(schemaBody.content) : ['application/json'];
-      const guard = async (request: FastifyRequest) => {
+      const guard = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
         const type = mediaType(request);
         if (type !== undefined && !accepted.includes(type)) {
-          throw new ApiError(415, `Content-Type ${type} is not supported here; send ${accepted.join(' or ')}`, 'Content-Type');
+          done(new ApiError(415, `Content-Type ${type} is not supported here; send ${accepted.join(' or ')}`, 'Content-Type'));
+          return;
         }
+        done();
       };
       const existing = route.preValidation;
       route.preValidation = existing === undefined ? [guard] : [guard, ...(Array.isArray(existing) ? existing : [existing])];

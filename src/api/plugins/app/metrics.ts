@@ -13,7 +13,7 @@ declare module 'fastify' {
 
 export interface ApiMetrics {
   registry: Registry;
-  predictionSeconds: Histogram<'kind'>;
+  predictionSeconds: Histogram<'kind' | 'engine'>;
 }
 
 const COUNTS_TIMEOUT_MS = 1000;
@@ -44,8 +44,8 @@ export default fp(
     });
     const predictionSeconds = new Histogram({
       name: 'bn_prediction_duration_seconds',
-      help: 'Time spent computing predictions (model lookup excluded), by kind: one, batch, explain',
-      labelNames: ['kind'] as const,
+      help: 'Time spent computing predictions (model lookup excluded), by kind (one, batch, explain) and engine (onnx, folded, direct)',
+      labelNames: ['kind', 'engine'] as const,
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1],
       registers: [registry],
     });
@@ -129,11 +129,19 @@ export default fp(
       unsubscribe?.();
     });
 
-    app.addHook('onResponse', async (request, reply) => {
-      httpSeconds.observe(
-        { route: request.routeOptions.url ?? 'unmatched', method: request.method, status_code: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+    // One labelled child per route, method and status, found by a string key: observe() with a label
+    // object hashes the labels on every request. Callback style: an async hook costs a promise per request.
+    const httpChildren = new Map<string, ReturnType<typeof httpSeconds.labels>>();
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const key = `${route} ${request.method} ${reply.statusCode}`;
+      let child = httpChildren.get(key);
+      if (!child) {
+        child = httpSeconds.labels({ route, method: request.method, status_code: String(reply.statusCode) });
+        httpChildren.set(key, child);
+      }
+      child.observe(reply.elapsedTime / 1000);
+      done();
     });
 
     app.decorate('metrics', { registry, predictionSeconds });

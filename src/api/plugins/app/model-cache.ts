@@ -33,17 +33,35 @@ export class ModelCache {
     readonly size: number,
   ) {}
 
+  /** A loaded model without any await (the hot path of a prediction), or undefined: then call get(). */
+  peek(modelId: string, epoch: number | 'latest'): CachedModel | undefined {
+    let n: number;
+    if (epoch === 'latest') {
+      const memo = this.latest.get(modelId);
+      if (!memo || Date.now() - memo.at >= LATEST_TTL_MS) return undefined;
+      n = memo.epoch;
+    } else {
+      n = epoch;
+    }
+    return this.touch(`${modelId}@${n}`);
+  }
+
+  /** Map order is insertion order: re-inserting marks an entry most recently used. */
+  private touch(key: string): CachedModel | undefined {
+    const hit = this.models.get(key);
+    if (hit) {
+      this.models.delete(key);
+      this.models.set(key, hit);
+    }
+    return hit;
+  }
+
   /** The model at `epoch` (or the newest checkpoint); 404 unknown model or epoch, 409 no checkpoint yet. */
   async get(modelId: string, epoch: number | 'latest'): Promise<CachedModel> {
     const n = epoch === 'latest' ? await this.latestEpoch(modelId) : epoch;
     const key = `${modelId}@${n}`;
-    const hit = this.models.get(key);
-    if (hit) {
-      // Map order is insertion order: re-inserting marks it most recently used.
-      this.models.delete(key);
-      this.models.set(key, hit);
-      return hit;
-    }
+    const hit = this.touch(key);
+    if (hit) return hit;
     let pending = this.loading.get(key);
     if (!pending) {
       pending = this.load(modelId, n).finally(() => this.loading.delete(key));
@@ -71,7 +89,7 @@ export class ModelCache {
       if (!(await this.store.getModel(modelId))) throw notFound(modelId);
       throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${epoch}; see GET /v1/models/${modelId}`, 'checkpoint');
     }
-    const entry: CachedModel = { model: this.engine.load(doc), task: doc.spec.task };
+    const entry: CachedModel = { model: await this.engine.load(doc), task: doc.spec.task };
     this.models.set(`${modelId}@${epoch}`, entry);
     while (this.models.size > this.size) this.models.delete(this.models.keys().next().value as string);
     return entry;
