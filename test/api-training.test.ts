@@ -255,6 +255,7 @@ describe('full path', () => {
     assert.match(text, /http_request_duration_seconds_count\{route="\/v1\/models\/:modelId\/predict",method="POST",status_code="200"\}/);
     assert.match(text, /bn_queue_jobs\{state="completed"\} [1-9]/);
     assert.match(text, /bn_queue_up 1/);
+    assert.match(text, /# TYPE bn_training_samples_per_second gauge\nbn_training_samples_per_second \d/);
   });
 });
 

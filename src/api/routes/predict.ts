@@ -82,7 +82,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const t0 = performance.now();
         const explanation = explain ? await model.explain(x) : undefined;
         const y = explanation ? explanation.y : await model.predictOne(x);
-        metrics.predictionSeconds.observe({ kind: explain ? 'explain' : 'one', engine: model.engine }, (performance.now() - t0) / 1000);
+        metrics.observePrediction(explain ? 'explain' : 'one', model.engine, (performance.now() - t0) / 1000);
         const cls = classOf(task, y);
         return send(reply, {
           y,
@@ -95,7 +95,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       rows.forEach((row, i) => checkRow(row, model.inputDim, `instances[${i}]`));
       const t0 = performance.now();
       const predictions = await model.predict(rows);
-      metrics.predictionSeconds.observe({ kind: 'batch', engine: model.engine }, (performance.now() - t0) / 1000);
+      metrics.observePrediction('batch', model.engine, (performance.now() - t0) / 1000);
       return send(reply, { predictions, checkpoint: model.epoch });
     },
   );

@@ -11,9 +11,11 @@ declare module 'fastify' {
   }
 }
 
+export type PredictionKind = 'one' | 'batch' | 'explain';
+
 export interface ApiMetrics {
   registry: Registry;
-  predictionSeconds: Histogram<'kind' | 'engine'>;
+  observePrediction(kind: PredictionKind, engine: string, seconds: number): void;
 }
 
 const COUNTS_TIMEOUT_MS = 1000;
@@ -129,22 +131,18 @@ export default fp(
       unsubscribe?.();
     });
 
-    // One labelled child per route, method and status, found by a string key: observe() with a label
-    // object hashes the labels on every request. Callback style: an async hook costs a promise per request.
-    const httpChildren = new Map<string, ReturnType<typeof httpSeconds.labels>>();
+    // Callback style: an async hook costs a promise and a microtask per request.
     app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      const key = `${route} ${request.method} ${reply.statusCode}`;
-      let child = httpChildren.get(key);
-      if (!child) {
-        child = httpSeconds.labels({ route, method: request.method, status_code: String(reply.statusCode) });
-        httpChildren.set(key, child);
-      }
-      child.observe(reply.elapsedTime / 1000);
+      httpSeconds.observe(
+        { route: request.routeOptions.url ?? 'unmatched', method: request.method, status_code: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
       done();
     });
 
-    app.decorate('metrics', { registry, predictionSeconds });
+    const observePrediction = (kind: PredictionKind, engine: string, seconds: number) => predictionSeconds.observe({ kind, engine }, seconds);
+
+    app.decorate('metrics', { registry, observePrediction });
   },
   { name: 'metrics', dependencies: ['services'] },
 );

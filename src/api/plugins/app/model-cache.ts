@@ -22,8 +22,16 @@ export interface CachedModel {
   task: TaskName;
 }
 
+interface Slot {
+  entry: CachedModel;
+  /** Clock value of the last use: the least recently used slot is evicted. */
+  used: number;
+}
+
 export class ModelCache {
-  private readonly models = new Map<string, CachedModel>();
+  /** LRU by a use counter, not by re-inserting into the Map: a hit then costs one lookup and one store. */
+  private readonly models = new Map<string, Slot>();
+  private clock = 0;
   private readonly loading = new Map<string, Promise<CachedModel>>();
   private readonly latest = new Map<string, { epoch: number; at: number }>();
 
@@ -46,14 +54,11 @@ export class ModelCache {
     return this.touch(`${modelId}@${n}`);
   }
 
-  /** Map order is insertion order: re-inserting marks an entry most recently used. */
   private touch(key: string): CachedModel | undefined {
-    const hit = this.models.get(key);
-    if (hit) {
-      this.models.delete(key);
-      this.models.set(key, hit);
-    }
-    return hit;
+    const slot = this.models.get(key);
+    if (!slot) return undefined;
+    slot.used = ++this.clock;
+    return slot.entry;
   }
 
   /** The model at `epoch` (or the newest checkpoint); 404 unknown model or epoch, 409 no checkpoint yet. */
@@ -90,8 +95,19 @@ export class ModelCache {
       throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${epoch}; see GET /v1/models/${modelId}`, 'checkpoint');
     }
     const entry: CachedModel = { model: await this.engine.load(doc), task: doc.spec.task };
-    this.models.set(`${modelId}@${epoch}`, entry);
-    while (this.models.size > this.size) this.models.delete(this.models.keys().next().value as string);
+    this.models.set(`${modelId}@${epoch}`, { entry, used: ++this.clock });
+    // A scan per load (loads read and compile a checkpoint: milliseconds), never per hit.
+    while (this.models.size > this.size) {
+      let oldest: string | undefined;
+      let min = Infinity;
+      for (const [key, slot] of this.models) {
+        if (slot.used < min) {
+          min = slot.used;
+          oldest = key;
+        }
+      }
+      this.models.delete(oldest as string);
+    }
     return entry;
   }
 
