@@ -1,0 +1,31 @@
+// Runs bench/torch/torch_bench.py with the first Python that imports torch. The bench never installs it:
+// without torch the PyTorch columns say why they are empty (Debian: apt-get install python3-torch
+// libopenblas0-pthread).
+import { spawnSync } from 'node:child_process';
+
+/** Interpreters tried in order: a pyenv or venv python3 may shadow Debian's, which has python3-torch. */
+const CANDIDATES = [process.env.BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p));
+
+export interface TorchRunner {
+  version: string;
+  python: string;
+  run<T>(request: Record<string, unknown>): T;
+}
+
+export function findTorch(): TorchRunner | { missing: string } {
+  for (const python of CANDIDATES) {
+    const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (probe.status !== 0) continue;
+    const version = probe.stdout.trim();
+    return {
+      version,
+      python,
+      run<T>(request: Record<string, unknown>): T {
+        const res = spawnSync(python, ['bench/torch/torch_bench.py'], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        if (res.status !== 0) throw new Error(`torch_bench.py failed (${res.status}): ${res.stderr.trim().split('\n').at(-1)}`);
+        return JSON.parse(res.stdout) as T;
+      },
+    };
+  }
+  return { missing: `no python3 with torch among ${CANDIDATES.join(', ')} (Debian: apt-get install python3-torch libopenblas0-pthread)` };
+}

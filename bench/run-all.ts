@@ -1,0 +1,116 @@
+// npm run bench: the whole suite in one run on one machine, as ratios to PyTorch and to the bare HTTP
+// stack. Prints the tables and writes bench/RESULTS.md (and the raw figures to bench/results/suite.json).
+// Sections: node dist/bench/run-all.js [compute] [width] [http] [training]   (default: all)
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { initBackend, type BackendPreference } from '../src/model/index.js';
+import { machine } from './lib/stats.js';
+import { findTorch, type TorchRunner } from './lib/torch.js';
+import { predictionCompute, type ComputeRow } from './sections/prediction-compute.js';
+import { widthScaling, type WidthRow } from './sections/width-scaling.js';
+import { httpPredict, type HttpSection } from './sections/http-predict.js';
+import { trainingSection, type TrainingSection } from './sections/training.js';
+
+const require = createRequire(import.meta.url);
+const version = (pkg: string): string => {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'absent';
+  }
+};
+
+const wanted = new Set(process.argv.slice(2));
+const run = (section: string) => wanted.size === 0 || wanted.has(section);
+
+const us = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '–');
+const int = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
+
+function computeTable(rows: ComputeRow[]): string {
+  const head = '| network | multiply-adds | served by (auto) | ours: median / p99 µs | folded TS: median / p99 µs | onnxruntime: median / p99 µs | TF.js predict: median / p99 µs | PyTorch eval: median / p99 µs | ours vs PyTorch (median) |';
+  const lines = rows.map((r) => {
+    const ours = r.auto === 'onnx' && r.onnx ? r.onnx : r.folded;
+    return `| ${r.net} | ${int(r.multiplyAdds)} | ${r.auto} | ${us(ours.medianUs)} / ${us(ours.p99Us)} | ${us(r.folded.medianUs)} / ${us(r.folded.p99Us)} | ${us(r.onnx?.medianUs)} / ${us(r.onnx?.p99Us)} | ${us(r.tfjs.medianUs)} / ${us(r.tfjs.p99Us)} | ${us(r.torch?.medianUs)} / ${us(r.torch?.p99Us)} | ${r.torch ? `${(ours.medianUs / r.torch.medianUs).toFixed(2)}× the time` : '–'} |`;
+  });
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
+}
+
+function widthTable(rows: WidthRow[]): string {
+  const head = '| width w (784-w-w/2-w/4-10) | multiply-adds | auto serves | folded TS µs | onnxruntime µs | training samples/s (ours) | PyTorch samples/s | ours / PyTorch |';
+  const lines = rows.map((r) => `| ${r.width} | ${int(r.multiplyAdds)} | ${r.auto} | ${us(r.foldedUs)} | ${us(r.onnxUs)} | ${int(r.trainSamplesPerSecond)} | ${int(r.torchTrainSamplesPerSecond)} | ${ratio(r.trainSamplesPerSecond, r.torchTrainSamplesPerSecond)} |`);
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
+}
+
+function httpTable(h: HttpSection): string {
+  const head = '| route | requests/s | p50 ms | p99 ms | errors | non-2xx |';
+  const line = (name: string, f: HttpSection['bare']) => `| ${name} | ${int(f.requestsPerSecond)} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} | ${f.non2xx} |`;
+  return [head, head.replace(/[^|]+/g, '---'), line('bare Fastify route, constant answer (ceiling)', h.bare), line('POST /v1/models/:id/predict, one point, small network', h.predict)].join('\n') +
+    `\n\nPrediction over HTTP reaches **${(h.ratio * 100).toFixed(0)} %** of the ceiling (${h.connections} connections, ${h.seconds} s each, after a 2 s warm-up).`;
+}
+
+function trainingTable(t: TrainingSection): string {
+  const head = '| workload | ours | PyTorch | ours / PyTorch |';
+  const lines = [
+    `| MNIST-size network, batch 128, Adam, through a real job (samples/s, ${t.mnist.timedEpochs} epochs after a warm-up epoch, ${t.mnist.rows} rows) | ${int(t.mnist.samplesPerSecond)} | ${int(t.mnist.torchSamplesPerSecond)} | ${ratio(t.mnist.samplesPerSecond, t.mnist.torchSamplesPerSecond)} |`,
+    ...t.smallJobs.perConcurrency.map((c) => `| small network jobs/hour, ${t.smallJobs.jobs} jobs × ${t.smallJobs.epochs} epochs on builtin:blobs, WORKER_CONCURRENCY=${c.concurrency} (${c.seconds} s) | ${int(c.jobsPerHour)} | – | – |`),
+  ];
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const backend = await initBackend((process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto');
+  const found = findTorch();
+  const torch: TorchRunner | null = 'missing' in found ? null : found;
+  const torchNote = torch ? `PyTorch ${torch.version} (${torch.python}), one thread` : `PyTorch columns empty: ${(found as { missing: string }).missing}`;
+  console.log(`bench: TF.js backend ${backend.backend}; ${torchNote}`);
+
+  const results: Record<string, unknown> = {};
+  const sections: string[] = [];
+  if (run('compute')) {
+    console.log('bench: prediction compute ...');
+    const rows = await predictionCompute(torch);
+    results.compute = rows;
+    sections.push(`## 1. Prediction compute (one point, in process)\n\n${computeTable(rows)}\n\n"ours" is the engine \`INFERENCE_ENGINE=auto\` serves the model with. Every engine's answer (and PyTorch's) was checked against the float64 reference engine within 1e-5 before timing; the worst relative difference was ${Math.max(...rows.map((r) => r.worstRelativeError)).toExponential(1)}.`);
+    console.log(computeTable(rows));
+  }
+  if (run('width')) {
+    console.log('bench: width scaling ...');
+    const rows = await widthScaling(torch);
+    results.width = rows;
+    sections.push(`## 2. How cost grows with width\n\n${widthTable(rows)}\n\nPrediction: one-point median. Training: our engine in process (no queue), one epoch of 2,048 rows after a warm-up epoch.`);
+    console.log(widthTable(rows));
+  }
+  if (run('http')) {
+    console.log('bench: prediction over HTTP ...');
+    const h = await httpPredict();
+    results.http = h;
+    sections.push(`## 3. Prediction over HTTP (autocannon on loopback)\n\n${httpTable(h)}\n\nThe service runs as \`npm start\` runs it (ROLE=all, embedded Redis, LOG_LEVEL=info), rate limiting off (one load generator is one client); the bare route is Fastify with no plugins answering a constant of the same shape.`);
+    console.log(httpTable(h));
+  }
+  if (run('training')) {
+    console.log('bench: training through jobs ...');
+    const t = await trainingSection(torch);
+    results.training = t;
+    sections.push(`## 4. Training throughput\n\n${trainingTable(t)}\n\nEach job runs in its own sandboxed worker process on one core; WORKER_CONCURRENCY=2 trains two jobs at once on this 2-core machine.`);
+    console.log(trainingTable(t));
+  }
+
+  const header = [
+    '# Benchmark results',
+    '',
+    `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${Math.round((Date.now() - started) / 1000)} s. Figures from one run on one machine; rerun to compare.`,
+    '',
+    `- Machine: ${machine()}`,
+    `- TF.js ${version('@tensorflow/tfjs')} on the ${backend.backend} backend; onnxruntime-node ${version('onnxruntime-node')}; Fastify ${version('fastify')}; autocannon ${version('autocannon')}`,
+    `- ${torchNote}`,
+    '',
+  ].join('\n');
+  await fs.mkdir('bench/results', { recursive: true });
+  await fs.writeFile('bench/results/suite.json', `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), backend: backend.backend, torch: torch?.version ?? null, ...results }, null, 2)}\n`);
+  if (wanted.size === 0) await fs.writeFile('bench/RESULTS.md', `${header}\n${sections.join('\n\n')}\n`);
+  console.log(`bench: done in ${Math.round((Date.now() - started) / 1000)} s${wanted.size === 0 ? '; wrote bench/RESULTS.md' : ''}`);
+}
+
+await main();

@@ -1,0 +1,79 @@
+// Training throughput through real jobs (API -> BullMQ -> sandboxed worker -> checkpoints on disk): the
+// MNIST-size network's samples/s next to PyTorch's on the same machine, and how many small-network jobs
+// an hour one service finishes with WORKER_CONCURRENCY 1 and 2.
+import { startService, type Service } from '../lib/service.js';
+import { round } from '../lib/stats.js';
+import type { TorchRunner } from '../lib/torch.js';
+import { MNIST, mnistLike } from '../lib/workloads.js';
+
+export interface TrainingSection {
+  mnist: { rows: number; timedEpochs: number; samplesPerSecond: number; torchSamplesPerSecond: number | null; ratio: number | null };
+  smallJobs: { jobs: number; epochs: number; perConcurrency: { concurrency: number; seconds: number; jobsPerHour: number }[] };
+}
+
+const ROWS = 4096;
+const EPOCHS = 4; // epoch 1 is the warm-up (JIT, wasm kernels), as in the PyTorch script
+const SMALL_JOBS = 8;
+const SMALL_EPOCHS = 10;
+
+/** Samples/s of the job's epochs after the first, from the history the worker recorded. */
+async function mnistJob(service: Service): Promise<number> {
+  const data = mnistLike(ROWS);
+  const dataset = await service.json('POST', '/v1/datasets', { name: 'mnist-like', ...data });
+  const job = await service.json('POST', '/v1/training-jobs', {
+    datasetId: dataset.id,
+    model: { hidden: MNIST.hidden, task: 'multiclass' },
+    training: { epochs: EPOCHS, batchSize: 128, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 },
+  });
+  const done = await service.waitForJob(job.jobId);
+  const timed = done.history!.slice(1);
+  const seconds = timed.reduce((s, h) => s + ROWS / h.samplesPerSecond, 0);
+  return (ROWS * timed.length) / seconds;
+}
+
+async function smallJobs(concurrency: number): Promise<{ concurrency: number; seconds: number; jobsPerHour: number }> {
+  const service = await startService({ WORKER_CONCURRENCY: String(concurrency) });
+  try {
+    const t0 = performance.now();
+    const jobs = [];
+    for (let i = 0; i < SMALL_JOBS; i++) {
+      jobs.push(
+        await service.json('POST', '/v1/training-jobs', {
+          datasetId: 'builtin:blobs',
+          model: { hidden: [3, 2], task: 'binary' },
+          training: { epochs: SMALL_EPOCHS, batchSize: 32, seed: i + 1 },
+        }),
+      );
+    }
+    await Promise.all(jobs.map((j) => service.waitForJob(j.jobId)));
+    const seconds = (performance.now() - t0) / 1000;
+    return { concurrency, seconds: round(seconds, 2), jobsPerHour: round((SMALL_JOBS * 3600) / seconds, 0) };
+  } finally {
+    await service.stop();
+  }
+}
+
+export async function trainingSection(torch: TorchRunner | null): Promise<TrainingSection> {
+  const service = await startService();
+  let samplesPerSecond: number;
+  try {
+    samplesPerSecond = await mnistJob(service);
+  } finally {
+    await service.stop();
+  }
+  const torchSps = torch
+    ? torch.run<{ samplesPerSecond: number }>({ task: 'train', inputDim: MNIST.inputDim, hidden: MNIST.hidden, classes: MNIST.classes, rows: ROWS, epochs: EPOCHS, batchSize: 128, lr: 0.01 }).samplesPerSecond
+    : null;
+  const perConcurrency = [];
+  for (const c of [1, 2]) perConcurrency.push(await smallJobs(c));
+  return {
+    mnist: {
+      rows: ROWS,
+      timedEpochs: EPOCHS - 1,
+      samplesPerSecond: round(samplesPerSecond, 0),
+      torchSamplesPerSecond: torchSps === null ? null : round(torchSps, 0),
+      ratio: torchSps === null ? null : round(samplesPerSecond / torchSps, 3),
+    },
+    smallJobs: { jobs: SMALL_JOBS, epochs: SMALL_EPOCHS, perConcurrency },
+  };
+}

@@ -1,0 +1,108 @@
+"""PyTorch reference for the bench suite (bench/lib/torch.ts runs it; nothing is installed by it).
+
+Reads one JSON request on stdin, writes one JSON answer on stdout:
+  {"task": "predict", "checkpoint": PATH, "x": [...], "calls": N}
+      eval-mode latency of the same weights as our checkpoint document, and its prediction for x
+  {"task": "train", "inputDim": D, "hidden": [...], "classes": K, "rows": N, "epochs": E, "batchSize": B, "lr": LR}
+      samples/s of the same MLP (Linear without bias -> BatchNorm1d -> ReLU per hidden layer), Adam,
+      epoch 1 excluded as warm-up
+One thread, like each of our engines and training jobs.
+"""
+import json
+import sys
+import time
+
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "linear": nn.Identity}
+
+
+def from_checkpoint(doc):
+    layers = []
+    for layer in doc["layers"]:
+        if layer["type"] == "dense":
+            kernel = torch.tensor(layer["kernel"], dtype=torch.float32)  # [inputs][units]
+            linear = nn.Linear(kernel.shape[0], kernel.shape[1], bias="bias" in layer)
+            linear.weight.data = kernel.t().contiguous()
+            if "bias" in layer:
+                linear.bias.data = torch.tensor(layer["bias"], dtype=torch.float32)
+            layers.append(linear)
+        elif layer["type"] == "batchNorm":
+            # PyTorch's momentum weighs the new batch: ours (Keras') weighs the old average. Unused in eval.
+            bn = nn.BatchNorm1d(len(layer["gamma"]), eps=layer["epsilon"], momentum=1 - layer["momentum"])
+            bn.weight.data = torch.tensor(layer["gamma"], dtype=torch.float32)
+            bn.bias.data = torch.tensor(layer["beta"], dtype=torch.float32)
+            bn.running_mean = torch.tensor(layer["movingMean"], dtype=torch.float32)
+            bn.running_var = torch.tensor(layer["movingVariance"], dtype=torch.float32)
+            layers.append(bn)
+        elif layer["fn"] == "softmax":
+            layers.append(nn.Softmax(dim=-1))
+        else:
+            layers.append(ACTIVATIONS[layer["fn"]]())
+    return nn.Sequential(*layers).eval()
+
+
+def quantile(sorted_values, q):
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def predict(req):
+    with open(req["checkpoint"]) as f:
+        model = from_checkpoint(json.load(f))
+    x = torch.tensor([req["x"]], dtype=torch.float32)
+    calls = req.get("calls", 5000)
+    times = []
+    with torch.inference_mode():
+        for _ in range(min(2000, calls)):
+            model(x)
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - t0) * 1e6)
+        y = model(x)[0].tolist()
+    times.sort()
+    return {"medianUs": quantile(times, 0.5), "p99Us": quantile(times, 0.99), "y": y}
+
+
+def train(req):
+    torch.manual_seed(1)
+    d, k, n = req["inputDim"], req["classes"], req["rows"]
+    layers, width = [], d
+    for units in req["hidden"]:
+        layers += [nn.Linear(width, units, bias=False), nn.BatchNorm1d(units, eps=1e-3, momentum=0.01), nn.ReLU()]
+        width = units
+    layers.append(nn.Linear(width, k))
+    model = nn.Sequential(*layers).train()
+    opt = torch.optim.Adam(model.parameters(), lr=req["lr"])
+    loss_fn = nn.CrossEntropyLoss()
+    labels = torch.arange(n) % k
+    features = torch.rand(n, d) + 0.5 * (torch.arange(d)[None, :] % k == labels[:, None]).float()
+    batch = req["batchSize"]
+    seconds = 0.0
+    for epoch in range(req["epochs"]):
+        perm = torch.randperm(n)
+        t0 = time.perf_counter()
+        for i in range(0, n, batch):
+            idx = perm[i : i + batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(features[idx]), labels[idx])
+            loss.backward()
+            opt.step()
+        loss.item()
+        if epoch > 0:
+            seconds += time.perf_counter() - t0
+    return {"samplesPerSecond": n * (req["epochs"] - 1) / seconds, "finalLoss": loss.item()}
+
+
+def main():
+    req = json.load(sys.stdin)
+    out = predict(req) if req["task"] == "predict" else train(req)
+    out.update({"torch": torch.__version__, "threads": torch.get_num_threads()})
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
