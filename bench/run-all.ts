@@ -46,7 +46,7 @@ function httpTable(h: HttpSection): string {
   const head = '| route | requests/s | p50 ms | p99 ms | errors | non-2xx |';
   const line = (name: string, f: HttpSection['bare']) => `| ${name} | ${int(f.requestsPerSecond)} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} | ${f.non2xx} |`;
   return [head, head.replace(/[^|]+/g, '---'), line('bare Fastify route, constant answer (ceiling)', h.bare), line('POST /v1/models/:id/predict, one point, small network', h.predict)].join('\n') +
-    `\n\nPrediction over HTTP reaches **${(h.ratio * 100).toFixed(0)} %** of the ceiling (${h.connections} connections, ${h.seconds} s each, after a 2 s warm-up).`;
+    `\n\nPrediction over HTTP reaches **${(h.ratio * 100).toFixed(0)} %** of the ceiling (${h.connections} connections; the best of ${h.rounds} alternating ${h.seconds} s rounds of each, after a 2 s warm-up).`;
 }
 
 function trainingTable(t: TrainingSection): string {

@@ -414,7 +414,7 @@ const modelCases: Case[] = [
   { name: 'GET /v1/models/:modelId unknown', url: '/v1/models/mdl_unknown', status: 404, field: 'modelId', message: /no model mdl_unknown/ },
 ];
 
-for (const suffix of ['', '/model.json', '/weights.bin']) {
+for (const suffix of ['', '/model.json', '/weights.bin', '/model.onnx']) {
   const route = `GET /v1/models/:modelId/checkpoints/:epoch${suffix}`;
   modelCases.push(
     ...idCases(route, 'GET', (id) => `/v1/models/${id}/checkpoints/1${suffix}`, 'modelId'),
@@ -570,7 +570,7 @@ describe('controls (the fixtures work, so the 4xx above are about the input)', (
     assert.equal(one.json().y.length, 1);
     const batch = await env.app.inject({ method: 'POST', url: `${predictUrl}?checkpoint=1`, payload: { instances: [x3, x3] } });
     assert.equal(batch.statusCode, 200, batch.body);
-    for (const suffix of ['', '/model.json', '/weights.bin']) {
+    for (const suffix of ['', '/model.json', '/weights.bin', '/model.onnx']) {
       const res = await env.app.inject({ url: `/v1/models/${MODEL}/checkpoints/latest${suffix}` });
       assert.equal(res.statusCode, 200, `${suffix}: ${res.body.slice(0, 200)}`);
     }

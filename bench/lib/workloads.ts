@@ -26,7 +26,8 @@ export function mnistLike(rows: number, inputDim = 784, classes = 10, seed = 1):
   const labels: number[] = [];
   for (let i = 0; i < rows; i++) {
     const y = i % classes;
-    features.push(Array.from({ length: inputDim }, (_, j) => (j % classes === y ? 0.5 : 0) + p.next()));
+    // Three decimals, like 8-bit pixels: keeps the JSON of 4,096 rows under the default body limit.
+    features.push(Array.from({ length: inputDim }, (_, j) => Math.round(((j % classes === y ? 0.5 : 0) + p.next()) * 1000) / 1000));
     labels.push(y);
   }
   return { features, labels };

@@ -2,7 +2,7 @@
 // queue, inference engine). Registering does no I/O and nothing listens; src/main.ts runs the server.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -40,6 +40,13 @@ export interface AppDeps {
   inference?: InferenceEngine;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: no "incoming request" / "request completed" lines for this route (errors are still logged). */
+    accessLog?: boolean;
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Honour a caller's X-Request-Id when it is sane (tracing across services), else a new UUID. */
@@ -61,6 +68,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...loggerOptions(deps),
     genReqId,
     requestIdHeader: false,
+    // Per route rather than a route-level logLevel, which makes pino rebuild every log method of each
+    // request's child logger.
+    logController: new LogController({ disableRequestLogging: (request) => request.routeOptions?.config?.accessLog === false }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors the router raises before any route or hook runs (a bad %-escape, an over-long path parameter)
