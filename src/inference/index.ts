@@ -4,6 +4,7 @@ import type { InferenceEngine } from './types.js';
 import { createDirectEngine } from './direct-engine.js';
 import { createFoldedEngine } from './folded-engine.js';
 import { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
+import { checkEngine } from './probe.js';
 
 export type { BatchNormTrace, Explanation, FrozenModel, InferenceEngine } from './types.js';
 export { createDirectEngine } from './direct-engine.js';
@@ -12,6 +13,7 @@ export { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
 export { checkpointToOnnx } from './onnx/checkpoint-to-onnx.js';
 export { CheckpointFormatError } from './errors.js';
 export { validateCheckpoint } from './validate-checkpoint.js';
+export { checkEngine, probeCheckpoint } from './probe.js';
 
 export const ENGINE_CHOICES = ['auto', 'onnx', 'folded', 'direct'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
@@ -53,6 +55,16 @@ export async function createInferenceEngine(choice: EngineChoice = 'auto'): Prom
     return { engine: folded, note: `folded for every model: onnxruntime-node cannot be loaded (${ort.message})` };
   }
   const onnx = createOnnxEngine(ort);
+  // A runtime that loads but cannot run (a binary built for another libc, say) is found here, not on the
+  // first large model a user sends.
+  const failure = await checkEngine(onnx).then(
+    () => undefined,
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  );
+  if (failure !== undefined) {
+    if (choice === 'onnx') throw new Error(`INFERENCE_ENGINE=onnx but onnxruntime-node fails its self-test (${failure}); set INFERENCE_ENGINE=auto`);
+    return { engine: folded, note: `folded for every model: onnxruntime-node fails its self-test (${failure})` };
+  }
   if (choice === 'onnx') return { engine: onnx, note: 'onnx: onnxruntime-node for every model' };
   return {
     engine: {
