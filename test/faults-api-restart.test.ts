@@ -20,7 +20,8 @@ import {
   withServiceOutput,
 } from './helpers/service-process.js';
 
-const LONG = 70;
+// Long enough to be still training at the second API restart: the first restart finds it near epoch 50.
+const LONG = 300;
 const SHORT = 5;
 
 const fixture = faultFixture();

@@ -3,12 +3,14 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/index.js';
-import { bnBackward, bnForwardTrain } from '../src/model/batch-norm.js';
-import { backward, createNetwork, disposeNetwork, forwardTrain } from '../src/model/network.js';
-import { lossAndGrad } from '../src/model/losses.js';
+import { bnBackward, bnBatchStats, bnForwardTrain } from '../src/model/batch-norm.js';
+import { pack } from '../src/model/data.js';
+import { createNetwork, disposeNetwork, type Network } from '../src/model/network.js';
+import { createOptimizer } from '../src/model/optimizer.js';
+import { createTrainStep } from '../src/model/train-step.js';
 import { createPrng } from '../src/util/prng.js';
 import type { BatchNormLayer } from '../src/schemas/checkpoint.js';
-import type { ModelRequest } from '../src/schemas/model-spec.js';
+import type { ModelRequest, ModelSpec } from '../src/schemas/model-spec.js';
 import { columnStats, maxAbsDiff, randomMatrix } from './model-helpers.js';
 
 before(async () => {
@@ -33,12 +35,26 @@ function bnForwardJs(h: number[][], gamma: number[], beta: number[], eps: number
   return { mean, variance, hhat, r };
 }
 
+/** A [m][k] matrix unit-major, as the engine keeps activations: [k, m] flattened. */
+const unitMajor = (h: number[][]): Float32Array => Float32Array.from(h[0].flatMap((_, j) => h.map((row) => row[j])));
+/** Back from unit-major [k, m] to row-major [m][k], flattened. */
+const rowMajor = (a: ArrayLike<number>, m: number, k: number): number[] => Array.from({ length: m * k }, (_, n) => a[(n % k) * m + Math.floor(n / k)]);
+
+/** The engine's BN training forward on a [m][k] matrix; r and hhat come back row-major. */
+function bnForwardEngine(h: number[][], gamma: number[], beta: number[], eps: number) {
+  const m = h.length;
+  const k = h[0].length;
+  const hhat = new Float32Array(m * k);
+  const r = new Float32Array(m * k);
+  const stats = bnBatchStats(k);
+  bnForwardTrain(unitMajor(h), k, m, Float32Array.from(gamma), Float32Array.from(beta), eps, hhat, r, stats);
+  return { r: rowMajor(r, m, k), hhat, stats };
+}
+
 test('1. BN training forward equals the formula computed by hand', () => {
   const js = bnForwardJs(H, GAMMA, BETA, EPS);
-  const out = tf.tidy(() => {
-    const o = bnForwardTrain(tf.tensor2d(H), tf.tensor1d(GAMMA), tf.tensor1d(BETA), EPS);
-    return [o.r, o.hhat, o.mean, o.variance].map((t) => Array.from(t.dataSync()));
-  });
+  const o = bnForwardEngine(H, GAMMA, BETA, EPS);
+  const out = [o.r, rowMajor(o.hhat, H.length, GAMMA.length), o.stats.mean, o.stats.variance].map((a) => Array.from(a));
   assert.ok(maxAbsDiff(out[0], js.r.flat()) < 1e-5, `r differs by ${maxAbsDiff(out[0], js.r.flat())}`);
   assert.ok(maxAbsDiff(out[1], js.hhat.flat()) < 1e-5);
   assert.ok(maxAbsDiff(out[2], js.mean) < 1e-6);
@@ -138,11 +154,10 @@ test('3. BN gradients equal seed 002 closed form and central finite differences'
   assert.ok(maxAbsDiff(dh.flat(), fdH.flat()) < 1e-6, 'seed 002 form vs finite differences');
   assert.ok(maxAbsDiff(dGamma, fdVec('g')) < 1e-6 && maxAbsDiff(dBeta, fdVec('b')) < 1e-6);
 
-  const got = tf.tidy(() => {
-    const fwd = bnForwardTrain(tf.tensor2d(h), tf.tensor1d(gamma), tf.tensor1d(beta), EPS);
-    const g = bnBackward(tf.tensor2d(dy), fwd.hhat, fwd.invStd, tf.tensor1d(gamma));
-    return { dh: Array.from(g.dh.dataSync()), dg: Array.from(g.dgamma.dataSync()), db: Array.from(g.dbeta.dataSync()) };
-  });
+  const fwd = bnForwardEngine(h, gamma, beta, EPS);
+  const g = { dh: new Float32Array(m * k), dgamma: new Float32Array(k), dbeta: new Float32Array(k) };
+  bnBackward(unitMajor(dy), fwd.hhat, k, m, fwd.stats.invStd, Float32Array.from(gamma), g.dh, g.dgamma, g.dbeta);
+  const got = { dh: rowMajor(g.dh, m, k), dg: Array.from(g.dgamma), db: Array.from(g.dbeta) };
   // float32 engine vs float64 references
   assert.ok(maxAbsDiff(got.dh, dh.flat()) < 1e-5, `dl/dh off by ${maxAbsDiff(got.dh, dh.flat())}`);
   assert.ok(maxAbsDiff(got.dh, fdH.flat()) < 1e-5);
@@ -152,7 +167,28 @@ test('3. BN gradients equal seed 002 closed form and central finite differences'
   for (let j = 0; j < k; j++) assert.ok(Math.abs(dh.reduce((s, row) => s + row[j], 0)) < 1e-9);
 });
 
-// The hand-written backward pass of the whole network equals tfjs autodiff of the same forward pass.
+// The hand-written backward pass of the whole network equals tfjs autodiff of the same training forward
+// pass, written here independently with tf ops (batch statistics, biased variance).
+function referenceLoss(net: Network, x: tf.Tensor2D, y: tf.Tensor): tf.Scalar {
+  const { activation, batchNorm, task } = net.spec as ModelSpec;
+  const act = (z: tf.Tensor2D): tf.Tensor2D =>
+    activation === 'relu' ? tf.relu(z) : activation === 'sigmoid' ? tf.sigmoid(z) : activation === 'tanh' ? tf.tanh(z) : z;
+  let a: tf.Tensor2D = x;
+  for (const l of net.hidden) {
+    let z = tf.matMul(a, l.kernel) as tf.Tensor2D;
+    if (l.bias) z = tf.add(z, l.bias);
+    const bn = (h: tf.Tensor2D): tf.Tensor2D => {
+      const { mean, variance } = tf.moments(h, 0);
+      return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, batchNorm.epsilon))), l.bn!.gamma), l.bn!.beta);
+    };
+    a = !l.bn ? act(z) : batchNorm.placement === 'before-activation' ? act(bn(z)) : bn(act(z));
+  }
+  const z = tf.add(tf.matMul(a, net.outKernel), net.outBias) as tf.Tensor2D;
+  if (task === 'binary') return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tf.Scalar;
+  if (task === 'multiclass') return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y as tf.Tensor1D, z.shape[1]), tf.logSoftmax(z)), 1))) as tf.Scalar;
+  return tf.mean(tf.square(tf.sub(z, y))) as tf.Scalar;
+}
+
 const variants: { task: 'binary' | 'multiclass' | 'regression'; placement?: 'before-activation' | 'after-activation'; bn: boolean; act: 'relu' | 'tanh' | 'sigmoid' }[] = [
   { task: 'binary', placement: 'before-activation', bn: true, act: 'relu' },
   { task: 'multiclass', placement: 'after-activation', bn: true, act: 'tanh' },
@@ -168,25 +204,24 @@ for (const vt of variants) {
     );
     const data = randomMatrix(4, 7, 3, (x, i) => (vt.task === 'multiclass' ? i % 3 : vt.task === 'binary' ? i % 2 : x[0] * 2));
     const net = createNetwork(spec);
+    const step = createTrainStep(net, createOptimizer(resolveTraining({ seed: 1 })));
     try {
       const x = tf.tensor2d(data.features);
       const y = vt.task === 'multiclass' ? tf.tensor1d(data.labels, 'int32') : tf.tensor2d(data.labels, [7, 1]);
-      const mine = tf.tidy(() => {
-        const fwd = forwardTrain(net, x);
-        const out = lossAndGrad(spec.task, fwd.logits, y);
-        return backward(net, fwd, out.dLogits!).map((g) => Array.from(g.tensor.dataSync()));
-      });
+      const mine = step.gradients(pack(data, 3, vt.task), [0, 1, 2, 3, 4, 5, 6]);
       const auto = tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => lossAndGrad(spec.task, forwardTrain(net, x).logits, y).loss, net.trainable);
-        return net.trainable.map((v) => Array.from(grads[v.name].dataSync()));
+        const { value, grads } = tf.variableGrads(() => referenceLoss(net, x, y), net.trainable);
+        return { loss: value.dataSync()[0], grads: net.trainable.map((v) => Array.from(grads[v.name].dataSync())) };
       });
-      assert.equal(mine.length, net.trainable.length);
-      mine.forEach((g, i) => {
-        const scale = Math.max(1e-3, ...auto[i].map(Math.abs));
-        assert.ok(maxAbsDiff(g, auto[i]) / scale < 1e-4, `${net.trainable[i].name}: ${maxAbsDiff(g, auto[i])}`);
+      assert.ok(Math.abs(mine.loss - auto.loss) < 1e-5 * Math.max(1, Math.abs(auto.loss)), `loss ${mine.loss} vs ${auto.loss}`);
+      assert.equal(mine.grads.length, net.trainable.length);
+      mine.grads.forEach((g, i) => {
+        const scale = Math.max(1e-3, ...auto.grads[i].map(Math.abs));
+        assert.ok(maxAbsDiff(g, auto.grads[i]) / scale < 1e-4, `${net.trainable[i].name}: ${maxAbsDiff(g, auto.grads[i])}`);
       });
       tf.dispose([x, y]);
     } finally {
+      step.dispose();
       disposeNetwork(net);
     }
   });

@@ -46,6 +46,11 @@ async function tryNative(tried: BackendInfo['tried']): Promise<boolean> {
   return false;
 }
 
+// Node needs no wasm settings: it passes tfjs's SIMD check and loads tfjs-backend-wasm-simd.wasm from
+// the package (forcing the plain binary made the training matMuls ~3.5x slower), so no setWasmPaths.
+// The threaded binary is never used under Node (tfjs hard-wires WASM_HAS_MULTITHREAD_SUPPORT to false
+// there, and its workers start from Blob URLs that worker_threads cannot load), so setThreadsCount does
+// nothing; a worker gets its parallelism from running several jobs.
 async function trySimple(name: 'wasm' | 'cpu', tried: BackendInfo['tried']): Promise<boolean> {
   try {
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');

@@ -1,4 +1,4 @@
-// Packing rows into flat typed arrays once, and mini-batch tensors from them.
+// Packing rows into flat typed arrays once; the training step gathers its mini-batches from them.
 import * as tf from '@tensorflow/tfjs';
 import type { TaskName } from '../schemas/model-spec.js';
 import { SpecError } from './errors.js';
@@ -32,27 +32,7 @@ export function split(data: Matrix, validation: Matrix | undefined, split: numbe
   return { train: pack(data, d, task, 0, at), val: at < n ? pack(data, d, task, at, n) : undefined };
 }
 
-/** Rows `idx` of `p` as tensors; labels shaped for lossAndGrad. */
-export function batchTensors(p: Packed, idx: ArrayLike<number>, task: TaskName): { x: tf.Tensor2D; y: tf.Tensor } {
-  const m = idx.length;
-  const x = new Float32Array(m * p.d);
-  const y = task === 'multiclass' ? new Int32Array(m) : new Float32Array(m);
-  for (let i = 0; i < m; i++) {
-    const r = idx[i];
-    x.set(p.x.subarray(r * p.d, (r + 1) * p.d), i * p.d);
-    y[i] = p.y[r];
-  }
-  return {
-    x: tf.tensor2d(x, [m, p.d]),
-    y: task === 'multiclass' ? tf.tensor1d(y, 'int32') : tf.tensor2d(y, [m, 1]),
-  };
-}
-
-/** Contiguous rows [from, to) without copying more than once. */
-export function sliceTensors(p: Packed, from: number, to: number, task: TaskName): { x: tf.Tensor2D; y: tf.Tensor } {
-  const m = to - from;
-  return {
-    x: tf.tensor2d(p.x.slice(from * p.d, to * p.d), [m, p.d]),
-    y: task === 'multiclass' ? tf.tensor1d(p.y.slice(from, to), 'int32') : tf.tensor2d(p.y.slice(from, to), [m, 1]),
-  };
+/** Features of the contiguous rows [from, to) as a tensor. */
+export function rowsTensor(p: Packed, from: number, to: number): tf.Tensor2D {
+  return tf.tensor2d(p.x.subarray(from * p.d, to * p.d), [to - from, p.d]);
 }

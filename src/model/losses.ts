@@ -1,47 +1,70 @@
-// Losses with their gradient w.r.t. the output layer's logits, computed stably from the logits.
-import * as tf from '@tensorflow/tfjs';
+// Losses with their gradient w.r.t. the output layer's logits, computed stably from the logits, on
+// row-major arrays in float64 (the logits are small: [m, outputDim]).
 import type { TaskName } from '../schemas/model-spec.js';
 
 export interface LossOutput {
-  /** scalar mean loss over the batch */
-  loss: tf.Scalar;
-  /** dl/dlogits of the mean loss, [m, outputDim]; absent when not asked for */
-  dLogits?: tf.Tensor2D;
-  /** scalar count of correct predictions (classification only) */
-  correct?: tf.Scalar;
+  /** mean loss over the batch */
+  loss: number;
+  /** correct predictions (classification; 0 for regression) */
+  correct: number;
 }
 
 /**
- * `y`: binary/regression [m, 1] float32; multiclass [m] int32 class indices.
+ * `logits` [m, k]; `y`: binary/regression one float per row (k = 1), multiclass class indices.
  * binary: BCE from logits z: max(z,0) - z y + log(1 + exp(-|z|)), d/dz = sigmoid(z) - y.
  * multiclass: -log softmax(z)[y], d/dz = softmax(z) - onehot(y). regression: (z - y)^2, d/dz = 2 (z - y).
+ * The gradient is that of the MEAN loss and is written to `dLogits` [m, k] when given.
  */
-export function lossAndGrad(task: TaskName, logits: tf.Tensor2D, y: tf.Tensor, withGrad = true): LossOutput {
-  return tf.tidy(() => {
-    const m = logits.shape[0];
-    const k = logits.shape[1];
-    if (task === 'binary') {
-      const yf = y as tf.Tensor2D;
-      const per = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, yf)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-      const loss = tf.mean(per) as tf.Scalar;
-      const dLogits = withGrad ? (tf.div(tf.sub(tf.sigmoid(logits), yf), m) as tf.Tensor2D) : undefined;
-      const correct = tf.sum(tf.cast(tf.equal(tf.cast(tf.greater(logits, 0), 'float32'), yf), 'float32')) as tf.Scalar;
-      return { loss, dLogits, correct };
+export function lossAndGrad(
+  task: TaskName,
+  logits: Float32Array,
+  y: ArrayLike<number>,
+  m: number,
+  k: number,
+  dLogits?: Float32Array,
+): LossOutput {
+  let sum = 0;
+  let correct = 0;
+  if (task === 'multiclass') {
+    for (let i = 0; i < m; i++) {
+      const o = i * k;
+      const label = y[i];
+      let max = -Infinity;
+      let argMax = 0;
+      for (let j = 0; j < k; j++) {
+        if (logits[o + j] > max) {
+          max = logits[o + j];
+          argMax = j;
+        }
+      }
+      let s = 0;
+      for (let j = 0; j < k; j++) s += Math.exp(logits[o + j] - max);
+      const logSumExp = max + Math.log(s);
+      sum += logSumExp - logits[o + label];
+      if (argMax === label) correct++;
+      if (dLogits) {
+        for (let j = 0; j < k; j++) dLogits[o + j] = (Math.exp(logits[o + j] - logSumExp) - (j === label ? 1 : 0)) / m;
+      }
     }
-    if (task === 'multiclass') {
-      const labels = y as tf.Tensor1D;
-      const onehot = tf.oneHot(labels, k);
-      const logp = tf.logSoftmax(logits);
-      const loss = tf.neg(tf.div(tf.sum(tf.mul(onehot, logp)), m)) as tf.Scalar;
-      const dLogits = withGrad ? (tf.div(tf.sub(tf.exp(logp), onehot), m) as tf.Tensor2D) : undefined;
-      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
-      return { loss, dLogits, correct };
+    return { loss: sum / m, correct };
+  }
+  const n = m * k;
+  if (task === 'binary') {
+    for (let i = 0; i < n; i++) {
+      const z = logits[i];
+      const t = y[i];
+      sum += Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+      if ((z > 0 ? 1 : 0) === t) correct++;
+      if (dLogits) dLogits[i] = (1 / (1 + Math.exp(-z)) - t) / n;
     }
-    const diff = tf.sub(logits, y);
-    const loss = tf.mean(tf.square(diff)) as tf.Scalar;
-    const dLogits = withGrad ? (tf.mul(diff, 2 / m) as tf.Tensor2D) : undefined;
-    return { loss, dLogits };
-  });
+    return { loss: sum / n, correct };
+  }
+  for (let i = 0; i < n; i++) {
+    const diff = logits[i] - y[i];
+    sum += diff * diff;
+    if (dLogits) dLogits[i] = (2 * diff) / n;
+  }
+  return { loss: sum / n, correct: 0 };
 }
 
 /** The output layer's activation applied to logits (what a prediction returns). */

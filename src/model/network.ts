@@ -1,18 +1,11 @@
-// The network's variables and its hand-written forward and backward passes.
+// The network's variables and its inference forward pass (the training step is in train-step.ts).
 // Layout per hidden layer (see the spec): before-activation: Dense(no bias) -> BN -> act;
 // after-activation: Dense(bias) -> act -> BN; no BN: Dense(bias) -> act. Output: Dense(bias) -> logits.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../schemas/model-spec.js';
 import { createPrng } from '../util/prng.js';
-import { activate, activationBackward } from './activations.js';
-import { bnBackward, bnForwardInfer, bnForwardTrain, updateMovingStats, type BnParams } from './batch-norm.js';
-import { matMulAT, matMulBT } from './ops.js';
-
-/** tfjs-core's NamedTensor (not re-exported by @tensorflow/tfjs) */
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+import { activate } from './activations.js';
+import { bnForwardInfer, type BnParams } from './batch-norm.js';
 
 export interface HiddenLayer {
   /** stable names used in checkpoints and artifacts */
@@ -137,89 +130,4 @@ export function forwardInfer(net: Network, x: tf.Tensor2D): tf.Tensor2D {
     }
     return dense(a, net.outKernel, net.outBias);
   });
-}
-
-interface LayerCache {
-  input: tf.Tensor2D;
-  /** output of the activation function */
-  act: tf.Tensor2D;
-  hhat?: tf.Tensor2D;
-  invStd?: tf.Tensor1D;
-}
-
-export interface TrainForward {
-  logits: tf.Tensor2D;
-  caches: LayerCache[];
-  lastHidden: tf.Tensor2D;
-}
-
-/**
- * Training forward pass with batch statistics; also moves the moving averages (call inside a tf.tidy).
- * The moving statistics never feed this pass, so updating them here does not change the gradients.
- */
-export function forwardTrain(net: Network, x: tf.Tensor2D): TrainForward {
-  const { activation, batchNorm } = net.spec;
-  const m = x.shape[0];
-  const caches: LayerCache[] = [];
-  let a = x;
-  for (const l of net.hidden) {
-    const z = dense(a, l.kernel, l.bias);
-    const cache: LayerCache = { input: a, act: z };
-    if (!l.bn) {
-      cache.act = activate(activation, z);
-      a = cache.act;
-    } else {
-      const gamma = l.bn.gamma as tf.Tensor1D;
-      const beta = l.bn.beta as tf.Tensor1D;
-      const before = batchNorm.placement === 'before-activation';
-      if (before) {
-        const bn = bnForwardTrain(z, gamma, beta, batchNorm.epsilon);
-        cache.act = activate(activation, bn.r);
-        Object.assign(cache, { hhat: bn.hhat, invStd: bn.invStd });
-        updateMovingStats(l.bn, bn.mean, bn.variance, m, batchNorm.momentum, batchNorm.varianceEstimator);
-        a = cache.act;
-      } else {
-        cache.act = activate(activation, z);
-        const bn = bnForwardTrain(cache.act, gamma, beta, batchNorm.epsilon);
-        Object.assign(cache, { hhat: bn.hhat, invStd: bn.invStd });
-        updateMovingStats(l.bn, bn.mean, bn.variance, m, batchNorm.momentum, batchNorm.varianceEstimator);
-        a = bn.r;
-      }
-    }
-    caches.push(cache);
-  }
-  return { logits: dense(a, net.outKernel, net.outBias), caches, lastHidden: a };
-}
-
-/** Gradients of every trainable variable, in `net.trainable` order (call inside a tf.tidy). */
-export function backward(net: Network, fwd: TrainForward, dLogits: tf.Tensor2D): NamedTensor[] {
-  const { activation, batchNorm } = net.spec;
-  const grads = new Map<tf.Variable, tf.Tensor>();
-  grads.set(net.outKernel, matMulAT(fwd.lastHidden, dLogits));
-  grads.set(net.outBias, tf.sum(dLogits, 0));
-  let dA = matMulBT(dLogits, net.outKernel as tf.Tensor2D); // dl/d(input of the output layer)
-  for (let i = net.hidden.length - 1; i >= 0; i--) {
-    const l = net.hidden[i];
-    const c = fwd.caches[i];
-    let dz: tf.Tensor2D;
-    if (!l.bn) {
-      dz = activationBackward(activation, dA, c.act);
-    } else {
-      const gamma = l.bn.gamma as tf.Tensor1D;
-      if (batchNorm.placement === 'before-activation') {
-        const dr = activationBackward(activation, dA, c.act);
-        const g = bnBackward(dr, c.hhat!, c.invStd!, gamma);
-        grads.set(l.bn.gamma, g.dgamma).set(l.bn.beta, g.dbeta);
-        dz = g.dh;
-      } else {
-        const g = bnBackward(dA, c.hhat!, c.invStd!, gamma);
-        grads.set(l.bn.gamma, g.dgamma).set(l.bn.beta, g.dbeta);
-        dz = activationBackward(activation, g.dh, c.act);
-      }
-    }
-    grads.set(l.kernel, matMulAT(c.input, dz));
-    if (l.bias) grads.set(l.bias, tf.sum(dz, 0));
-    if (i > 0) dA = matMulBT(dz, l.kernel as tf.Tensor2D); // the input layer needs no dx
-  }
-  return net.trainable.map((v) => ({ name: v.name, tensor: grads.get(v)! }));
 }

@@ -1,18 +1,19 @@
-// The training loop: mini-batches with a hand-written backward pass, per-epoch metrics, checkpoints,
-// resume, cancellation and divergence. One tf.tidy per batch; everything else is disposed in finally.
+// The training loop: mini-batches (train-step.ts), per-epoch metrics, checkpoints, resume, cancellation
+// and divergence. The step owns the trained values between syncs; everything is disposed in finally.
 import * as tf from '@tensorflow/tfjs';
 import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type CheckpointDocument, type EpochMetrics, type TrainingState } from '../schemas/checkpoint.js';
 import type { TaskName } from '../schemas/model-spec.js';
 import { createPrng, deriveSeed } from '../util/prng.js';
 import { initBackend } from './backend.js';
 import { restoreVariables, snapshot, toLayers } from './checkpoint-format.js';
-import { batchTensors, sliceTensors, split, type Packed } from './data.js';
+import { rowsTensor, split, type Packed } from './data.js';
 import { SpecError, TrainingCancelledError, TrainingDivergedError } from './errors.js';
 import { lossAndGrad } from './losses.js';
-import { backward, createNetwork, disposeNetwork, forwardInfer, forwardTrain, namedVariables, type Network } from './network.js';
-import { createOptimizer, disposeOptimizer, restoreOptimizer, saveOptimizer } from './optimizer.js';
+import { createNetwork, disposeNetwork, forwardInfer, namedVariables, type Network } from './network.js';
+import { createOptimizer, restoreOptimizer, saveOptimizer, type Optimizer } from './optimizer.js';
 import { validateData, validateSpec, validateTraining } from './spec.js';
 import { artifactTemplate, buildArtifacts, type ArtifactTemplate } from './tfjs-artifacts.js';
+import { createTrainStep, type TrainStep } from './train-step.js';
 import type { SavedCheckpoint, TrainArgs, TrainResult } from './types.js';
 
 const EVAL_CHUNK = 4096;
@@ -21,39 +22,22 @@ const YIELD_EVERY_MS = 20;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** One optimisation step; returns the batch's mean loss and number of correct predictions. */
-function trainStep(net: Network, opt: tf.Optimizer, x: tf.Tensor2D, y: tf.Tensor): { loss: number; correct: number } {
-  const stats = tf.tidy(() => {
-    const fwd = forwardTrain(net, x);
-    const { loss, dLogits, correct } = lossAndGrad(net.spec.task, fwd.logits, y);
-    opt.applyGradients(backward(net, fwd, dLogits!));
-    return tf.stack([loss, correct ?? tf.scalar(0)]);
-  });
-  const [loss, correct] = stats.dataSync();
-  stats.dispose();
-  return { loss, correct };
-}
-
 /** Inference-mode loss and accuracy over all rows of `p`. */
 function evaluate(net: Network, p: Packed, task: TaskName): { loss: number; accuracy?: number } {
   let lossSum = 0;
   let correct = 0;
   for (let from = 0; from < p.n; from += EVAL_CHUNK) {
     const to = Math.min(p.n, from + EVAL_CHUNK);
-    const { x, y } = sliceTensors(p, from, to, task);
-    let stats: tf.Tensor;
+    const x = rowsTensor(p, from, to);
+    let logits: Float32Array;
     try {
-      stats = tf.tidy(() => {
-        const out = lossAndGrad(task, forwardInfer(net, x), y, false);
-        return tf.stack([out.loss, out.correct ?? tf.scalar(0)]);
-      });
+      logits = tf.tidy(() => forwardInfer(net, x).dataSync() as Float32Array);
     } finally {
-      tf.dispose([x, y]);
+      x.dispose();
     }
-    const [l, c] = stats.dataSync();
-    stats.dispose();
-    lossSum += l * (to - from);
-    correct += c;
+    const out = lossAndGrad(task, logits, p.y.subarray(from, to), to - from, net.spec.outputDim);
+    lossSum += out.loss * (to - from);
+    correct += out.correct;
   }
   return { loss: lossSum / p.n, accuracy: task === 'regression' ? undefined : correct / p.n };
 }
@@ -61,7 +45,7 @@ function evaluate(net: Network, p: Packed, task: TaskName): { loss: number; accu
 interface Run {
   args: TrainArgs;
   net: Network;
-  opt: tf.Optimizer;
+  opt: Optimizer;
   vars: Map<string, tf.Variable>;
   template: ArtifactTemplate;
   backend: string;
@@ -86,7 +70,7 @@ async function save(run: Run, epoch: number, metrics: EpochMetrics, history: Epo
     modelId: args.modelId,
     epoch,
     history: history.map((h) => ({ ...h })),
-    optimizer: { type: args.training.optimizer, weights: await saveOptimizer(run.opt, net) },
+    optimizer: { type: args.training.optimizer, weights: saveOptimizer(run.opt, net) },
   };
   return { checkpoint, state, artifacts: buildArtifacts(run.template, snap) };
 }
@@ -129,13 +113,14 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
   const net = createNetwork(spec);
   const opt = createOptimizer(training);
   const run: Run = { args, net, opt, vars: namedVariables(net), template, backend };
+  let step: TrainStep | undefined;
   try {
     let startEpoch = 0;
     let history: EpochMetrics[] = [];
     let last: SavedCheckpoint | undefined;
     if (args.resume) {
       restoreVariables(run.vars, args.resume.checkpoint.layers);
-      await restoreOptimizer(opt, training.optimizer, net, args.resume.state.optimizer);
+      restoreOptimizer(opt, net, args.resume.state.optimizer);
       startEpoch = args.resume.checkpoint.epoch;
       history = args.resume.state.history.filter((h) => h.epoch <= startEpoch).map((h) => ({ ...h }));
     }
@@ -144,6 +129,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     // toward 0, so it joins the batch before it.
     const nBatches = Math.max(1, Math.ceil(rows.n / training.batchSize) - (rows.n % training.batchSize === 1 && rows.n > 1 ? 1 : 0));
     const order = new Uint32Array(rows.n);
+    step = createTrainStep(net, opt);
 
     for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
       const t0 = performance.now();
@@ -156,16 +142,10 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       for (let b = 0; b < nBatches; b++) {
         if (args.signal?.aborted) throw new TrainingCancelledError(lastSaved);
         const idx = order.subarray(b * training.batchSize, b === nBatches - 1 ? rows.n : (b + 1) * training.batchSize);
-        const { x, y } = batchTensors(rows, idx, task);
-        let step: { loss: number; correct: number };
-        try {
-          step = trainStep(net, opt, x, y);
-        } finally {
-          tf.dispose([x, y]);
-        }
-        if (!Number.isFinite(step.loss)) throw new TrainingDivergedError(epoch, b + 1, lastSaved);
-        lossSum += step.loss * idx.length;
-        correct += step.correct;
+        const stats = step.run(rows, idx);
+        if (!Number.isFinite(stats.loss)) throw new TrainingDivergedError(epoch, b + 1, lastSaved);
+        lossSum += stats.loss * idx.length;
+        correct += stats.correct;
         seen += idx.length;
         const every = training.progressEveryBatches;
         if (every > 0 && (b + 1) % every === 0 && args.onProgress) {
@@ -188,6 +168,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       const trainSeconds = (performance.now() - t0) / 1000;
       const metrics: EpochMetrics = { epoch, loss: lossSum / seen, samplesPerSecond: seen / trainSeconds, durationMs: 0 };
       if (task !== 'regression') metrics.accuracy = correct / seen;
+      step.sync();
       if (val) {
         const v = evaluate(net, val, task);
         metrics.valLoss = v.loss;
@@ -225,7 +206,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     }
     return { epochs: last.checkpoint.epoch, history, last, backend };
   } finally {
+    step?.dispose();
     disposeNetwork(net);
-    disposeOptimizer(opt);
   }
 }
