@@ -13,8 +13,8 @@ export interface TrainingSection {
 
 const ROWS = 4096;
 const EPOCHS = 4; // epoch 1 is the warm-up (JIT, wasm kernels), as in the PyTorch script
-const SMALL_JOBS = 8;
-const SMALL_EPOCHS = 10;
+const SMALL_JOBS = 12;
+const SMALL_EPOCHS = 30;
 
 /** Samples/s of the job's epochs after the first, from the history the worker recorded. */
 async function mnistJob(service: Service): Promise<number> {
