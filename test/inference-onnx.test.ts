@@ -1,6 +1,10 @@
 // The ONNX export and the onnxruntime engine: same predictions as the float64 reference within 1e-5,
 // the BN layers visible in the graph with their moving statistics, and auto picking per model size.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import {
   ONNX_MIN_MULTIPLY_ADDS, checkpointToOnnx, createDirectEngine, createFoldedEngine, createInferenceEngine, createOnnxEngine,
@@ -159,6 +163,16 @@ test('the ONNX graph keeps every layer in order, BN in inference mode with the c
   }
 });
 
+test('the folded graph the engine runs has no BatchNormalization node left', () => {
+  const before = makeCheckpoint({ inputDim: 4, hidden: [3, 2], task: 'binary', seed: 8 });
+  assert.deepEqual(decode(checkpointToOnnx(before, { fold: true })).graph.node.map((n) => n.opType), [
+    'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Sigmoid', 'Identity',
+  ]);
+  // A BN after its activation cannot go into the Gemm: it becomes r = h * scale + shift.
+  const after = makeCheckpoint({ inputDim: 4, hidden: [3], task: 'regression', batchNorm: { placement: 'after-activation' }, seed: 8 });
+  assert.deepEqual(decode(checkpointToOnnx(after, { fold: true })).graph.node.map((n) => n.opType), ['Gemm', 'Relu', 'Mul', 'Add', 'Gemm', 'Identity']);
+});
+
 test('auto serves small models with folded TypeScript and large ones with onnxruntime', async () => {
   const { engine, note } = await createInferenceEngine('auto');
   assert.match(note, /onnxruntime-node/);
@@ -171,5 +185,28 @@ test('auto serves small models with folded TypeScript and large ones with onnxru
   for (const choice of ['onnx', 'folded', 'direct'] as const) {
     const selected = await createInferenceEngine(choice);
     assert.equal((await selected.engine.load(small)).engine, choice);
+  }
+});
+
+test('onnxruntime is loaded with its telemetry off: nothing is written to TMPDIR, no session or device id file', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-ort-tmp-'));
+  try {
+    const engineModule = new URL('../src/inference/index.js', import.meta.url).href;
+    const helperModule = new URL('./helpers/make-checkpoint.js', import.meta.url).href;
+    const script = `
+      const { createInferenceEngine } = await import(${JSON.stringify(engineModule)});
+      const { makeCheckpoint } = await import(${JSON.stringify(helperModule)});
+      const { engine } = await createInferenceEngine('onnx');
+      const model = await engine.load(makeCheckpoint({ inputDim: 3, hidden: [4], task: 'binary' }));
+      await model.predictOne([1, 2, 3]);
+      console.log(process.env.ORT_DISABLE_TELEMETRY);`;
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+    delete env.ORT_DISABLE_TELEMETRY;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.stdout.trim(), '1');
+    assert.deepEqual(fs.readdirSync(tmp), []);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -167,7 +167,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Input x float32 [N, inputDim], output y float32 [N, outputDim]. Layers as in the checkpoint document: Gemm, ' +
           'BatchNormalization in inference mode with the moving mean and variance, activations. Written from the ' +
-          'document on request; the same graph the onnx prediction engine runs.',
+          'document on request; the onnx prediction engine runs the same graph with each BN folded into its Gemm.',
         params: CheckpointParams,
         response: {
           200: content('application/octet-stream', Type.String({ format: 'binary' }), 'ONNX ModelProto bytes'),

@@ -1,8 +1,8 @@
 // Engine over onnxruntime-node (its CPU binary ships inside the npm package): the checkpoint is converted
-// to ONNX in memory, the runtime folds each BN into the Gemm before it and runs the Gemms on its own
-// SIMD kernels. One-point MNIST-size prediction: 21 us against 166 us for our folded TypeScript loops
-// (bench/RESULTS.md). It works in float32, as training did; it agrees with the float64 reference within
-// 1e-5 (test/inference-onnx.test.ts).
+// in memory to a folded ONNX graph (each BN folded into the Gemm before it, as the folded engine does)
+// that the runtime runs on its own SIMD kernels. One-point MNIST-size prediction: 30 us against 202 us
+// for our folded TypeScript loops and 137 us for PyTorch eval (bench/RESULTS.md). Float32, as training
+// was; within 1e-5 of the float64 reference (test/inference-onnx.test.ts).
 import type * as Ort from 'onnxruntime-node';
 import type { CheckpointDocument } from '../../schemas/checkpoint.js';
 import type { Explanation, FrozenModel, InferenceEngine } from '../types.js';
@@ -14,8 +14,14 @@ import { checkpointToOnnx, ONNX_INPUT, ONNX_OUTPUT } from './checkpoint-to-onnx.
 
 export type OnnxRuntime = typeof Ort;
 
-/** onnxruntime-node is an optional dependency: the module, or why it cannot be used on this machine. */
+/**
+ * onnxruntime-node is an optional dependency: the module, or why it cannot be used on this machine.
+ * Its Linux and macOS builds send usage telemetry to Microsoft since 1.30 and leave a session file and a
+ * mat-debug-<pid>.log in TMPDIR; ORT_DISABLE_TELEMETRY=1 before the first load turns all of it off
+ * (an explicit ORT_DISABLE_TELEMETRY=0 in the environment keeps it on).
+ */
 export async function loadOnnxRuntime(): Promise<OnnxRuntime | Error> {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   try {
     const ort = (await import('onnxruntime-node')) as OnnxRuntime & { default?: OnnxRuntime };
     return ort.InferenceSession ? ort : (ort.default as OnnxRuntime);
@@ -38,7 +44,7 @@ export function createOnnxEngine(ort: OnnxRuntime): InferenceEngine {
     name: 'onnx',
     async load(doc: CheckpointDocument): Promise<FrozenModel> {
       const { inputDim, outputDim } = validateCheckpoint(doc);
-      const session = await ort.InferenceSession.create(checkpointToOnnx(doc), SESSION_OPTIONS);
+      const session = await ort.InferenceSession.create(checkpointToOnnx(doc, { fold: true }), SESSION_OPTIONS);
       const trace = createExplainer(compileDirect(doc.layers, inputDim));
 
       // A fresh input buffer per call: runs are asynchronous, so several may be in flight at once.

@@ -1,7 +1,7 @@
 // Security headers from helmet, in two sets, each computed once at start-up (the options are static, so
 // helmet's middleware sets the same headers on every response) and added through Fastify's reply headers
 // in a callback hook. @fastify/helmet instead rebuilds the middleware, re-parses the CSP and calls
-// setHeader on the raw response for every request: a third of a one-point prediction's time over HTTP.
+// setHeader on the raw response for every request: 9 of the 46 us of CPU a one-point prediction took.
 // - JSON routes get what OWASP's REST Security Cheat Sheet asks of an API: a CSP that loads nothing and
 //   cannot be framed, HSTS, nosniff, X-Frame-Options. Helmet's other headers only mean something for
 //   HTML documents.
@@ -36,7 +36,6 @@ export const API_HEADERS = headersOf({
 export const DOCUMENT_HEADERS = headersOf({
   // The service is often reached over plain HTTP on localhost: upgrading Swagger UI's requests would break it.
   contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-  crossOriginResourcePolicy: { policy: 'cross-origin' },
 });
 
 export default fp(
