@@ -1,7 +1,7 @@
 // Engine over onnxruntime-node (its CPU binary ships inside the npm package): the checkpoint is converted
 // in memory to a folded ONNX graph (each BN folded into the Gemm before it, as the folded engine does)
-// that the runtime runs on its own SIMD kernels. One-point MNIST-size prediction: 30 us against 202 us
-// for our folded TypeScript loops and 137 us for PyTorch eval (bench/RESULTS.md). Float32, as training
+// that the runtime runs on its own SIMD kernels. One-point MNIST-size prediction: 26 us against 201 us
+// for our folded TypeScript loops and 134 us for PyTorch eval (bench/RESULTS.md). Float32, as training
 // was; within 1e-5 of the float64 reference (test/inference-onnx.test.ts).
 import type * as Ort from 'onnxruntime-node';
 import type { CheckpointDocument } from '../../schemas/checkpoint.js';
