@@ -1,6 +1,7 @@
 // npm run bench: the whole suite in one run on one machine, as ratios to PyTorch and to the bare HTTP
 // stack. Prints the tables and writes bench/RESULTS.md (and the raw figures to bench/results/suite.json).
-// Sections: node dist/bench/run-all.js [compute] [width] [http] [training]   (default: all)
+// Sections: node dist/bench/run-all.js [compute] [width] [http] [training]   (default: all; only a full
+// run writes the files)
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { initBackend, type BackendPreference } from '../src/model/index.js';
@@ -107,10 +108,13 @@ async function main(): Promise<void> {
     `- ${torchNote}`,
     '',
   ].join('\n');
-  await fs.mkdir('bench/results', { recursive: true });
-  await fs.writeFile('bench/results/suite.json', `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), backend: backend.backend, torch: torch?.version ?? null, ...results }, null, 2)}\n`);
-  if (wanted.size === 0) await fs.writeFile('bench/RESULTS.md', `${header}\n${sections.join('\n\n')}\n`);
-  console.log(`bench: done in ${Math.round((Date.now() - started) / 1000)} s${wanted.size === 0 ? '; wrote bench/RESULTS.md' : ''}`);
+  // Only a full run replaces the recorded figures: a single section would leave them out of step.
+  if (wanted.size === 0) {
+    await fs.mkdir('bench/results', { recursive: true });
+    await fs.writeFile('bench/results/suite.json', `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), backend: backend.backend, torch: torch?.version ?? null, ...results }, null, 2)}\n`);
+    await fs.writeFile('bench/RESULTS.md', `${header}\n${sections.join('\n\n')}\n`);
+  }
+  console.log(`bench: done in ${Math.round((Date.now() - started) / 1000)} s${wanted.size === 0 ? '; wrote bench/RESULTS.md and bench/results/suite.json' : ''}`);
 }
 
 await main();
