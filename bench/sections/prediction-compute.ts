@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveSpec, resolveTraining, train } from '../../src/model/index.js';
 import { createDirectEngine, createFoldedEngine, createInferenceEngine, createOnnxEngine, loadOnnxRuntime, multiplyAdds, type FrozenModel } from '../../src/inference/index.js';
-import type { CheckpointDocument, TfjsArtifacts } from '../../src/schemas/checkpoint.js';
+import type { CheckpointDocument, EpochMetrics, TfjsArtifacts } from '../../src/schemas/checkpoint.js';
 import type { Matrix } from '../../src/model/index.js';
 import { latencyOf, round, type Latency } from '../lib/stats.js';
 import type { TorchRunner } from '../lib/torch.js';
@@ -26,12 +26,12 @@ export interface ComputeRow {
   worstRelativeError: number;
 }
 
-export async function trainNet(net: Net, data: Matrix, epochs: number): Promise<{ checkpoint: CheckpointDocument; artifacts: TfjsArtifacts }> {
+export async function trainNet(net: Net, data: Matrix, epochs: number): Promise<{ checkpoint: CheckpointDocument; artifacts: TfjsArtifacts; history: EpochMetrics[] }> {
   const training = resolveTraining({ epochs, batchSize: net.classes === 1 ? 32 : 128, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 });
   const task = net.classes === 1 ? 'binary' : 'multiclass';
   const spec = resolveSpec({ hidden: net.hidden, task }, { inputDim: net.inputDim, outputDim: net.classes }, 1);
   const res = await train({ modelId: `bench-${net.inputDim}-${net.hidden.join('-')}`, spec, training, data });
-  return { checkpoint: res.last.checkpoint, artifacts: res.last.artifacts };
+  return { checkpoint: res.last.checkpoint, artifacts: res.last.artifacts, history: res.history };
 }
 
 async function loadTfjs(a: TfjsArtifacts): Promise<tf.LayersModel> {

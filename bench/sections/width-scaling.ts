@@ -6,7 +6,6 @@ import { latencyOf, round } from '../lib/stats.js';
 import type { TorchRunner } from '../lib/torch.js';
 import { WIDTHS, mnistLike, widthNet } from '../lib/workloads.js';
 import { trainNet } from './prediction-compute.js';
-import { resolveSpec, resolveTraining, train } from '../../src/model/index.js';
 
 export interface WidthRow {
   width: number;
@@ -20,13 +19,6 @@ export interface WidthRow {
 
 const TRAIN_ROWS = 2048;
 
-async function trainingSps(hidden: number[]): Promise<number> {
-  const training = resolveTraining({ epochs: 2, batchSize: 128, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 });
-  const spec = resolveSpec({ hidden, task: 'multiclass' }, { inputDim: 784, outputDim: 10 }, 1);
-  const res = await train({ modelId: 'bench-width', spec, training, data: mnistLike(TRAIN_ROWS) });
-  return res.history[1].samplesPerSecond; // epoch 1 is the warm-up
-}
-
 export async function widthScaling(torch: TorchRunner | null): Promise<WidthRow[]> {
   const ort = await loadOnnxRuntime();
   const auto = (await createInferenceEngine('auto')).engine;
@@ -34,17 +26,18 @@ export async function widthScaling(torch: TorchRunner | null): Promise<WidthRow[
   const rows: WidthRow[] = [];
   for (const w of WIDTHS) {
     const net = widthNet(w);
-    const { checkpoint } = await trainNet(net, mnistLike(256), 1);
+    // One run gives both: the training figure (epoch 2; epoch 1 is the warm-up) and the weights to predict with.
+    const { checkpoint, history } = await trainNet(net, mnistLike(TRAIN_ROWS), 2);
     const folded = await createFoldedEngine().load(checkpoint);
     const onnx = ort instanceof Error ? null : await createOnnxEngine(ort).load(checkpoint);
-    const calls = Math.max(500, Math.round(2_000_000 / w));
+    const calls = Math.min(5000, Math.round(2_000_000 / w));
     rows.push({
       width: w,
       multiplyAdds: multiplyAdds(checkpoint),
       auto: (await auto.load(checkpoint)).engine,
-      foldedUs: round((await latencyOf(() => folded.predictOne(x), Math.min(calls, 5000))).medianUs, 1),
-      onnxUs: onnx ? round((await latencyOf(() => onnx.predictOne(x), Math.min(calls, 5000))).medianUs, 1) : null,
-      trainSamplesPerSecond: round(await trainingSps(net.hidden), 0),
+      foldedUs: round((await latencyOf(() => folded.predictOne(x), calls)).medianUs, 1),
+      onnxUs: onnx ? round((await latencyOf(() => onnx.predictOne(x), calls)).medianUs, 1) : null,
+      trainSamplesPerSecond: round(history[1].samplesPerSecond, 0),
       torchTrainSamplesPerSecond: torch
         ? round(torch.run<{ samplesPerSecond: number }>({ task: 'train', inputDim: 784, hidden: net.hidden, classes: 10, rows: TRAIN_ROWS, epochs: 2, batchSize: 128, lr: 0.01 }).samplesPerSecond, 0)
         : null,

@@ -13,10 +13,10 @@ export { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
 export { checkpointToOnnx } from './onnx/checkpoint-to-onnx.js';
 export { CheckpointFormatError } from './errors.js';
 export { validateCheckpoint } from './validate-checkpoint.js';
-export { checkEngine, probeCheckpoint } from './probe.js';
+export { checkEngine } from './probe.js';
 
-export const ENGINE_CHOICES = ['auto', 'onnx', 'folded', 'direct'] as const;
-export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+/** INFERENCE_ENGINE's values (the config schema lists the same four). */
+export type EngineChoice = 'auto' | 'onnx' | 'folded' | 'direct';
 
 /**
  * Below this many multiply-adds per row, our folded TypeScript loops answer before onnxruntime has crossed

@@ -12,7 +12,7 @@ import type { ActivationFn, Step } from '../plan.js';
 import { ATTR_FLOAT, ATTR_INT, FLOAT, ModelProto } from './onnx-schema.js';
 
 /** BatchNormalization-15, Softmax-13 (axis -1), Gemm-13 (C optional). */
-export const ONNX_OPSET = 15;
+const ONNX_OPSET = 15;
 const IR_VERSION = 8;
 export const ONNX_INPUT = 'x';
 export const ONNX_OUTPUT = 'y';

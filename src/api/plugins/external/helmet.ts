@@ -20,7 +20,7 @@ function headersOf(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-export const API_HEADERS = headersOf({
+const API_HEADERS = headersOf({
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   xFrameOptions: { action: 'deny' },
   crossOriginOpenerPolicy: false,
@@ -33,7 +33,7 @@ export const API_HEADERS = headersOf({
   xXssProtection: false,
 });
 
-export const DOCUMENT_HEADERS = headersOf({
+const DOCUMENT_HEADERS = headersOf({
   // The service is often reached over plain HTTP on localhost: upgrading Swagger UI's requests would break it.
   contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
 });
