@@ -56,7 +56,9 @@ test('a SIGKILLed worker: the job is resumed by a new worker and completes with 
   const k = saved.epochs.length;
   assert.ok(k >= 2 && k < EPOCHS, `checkpoints at the kill: ${k}`);
   assert.deepEqual(saved.epochs.map((c) => c.epoch), range1(k));
-  assert.deepEqual(saved.other, [], 'no temporary directories left by the kill');
+  // A kill during a save may leave that save's temporary directory (never listed, swept once stale, as
+  // faults-save-kill checks); nothing else may be there.
+  assert.ok(saved.other.length <= 1 && saved.other.every((n) => n.startsWith('.tmp-')), `entries beside the checkpoints: ${saved.other.join(', ')}`);
 
   // Nobody trains it now; it is neither completed nor failed.
   const orphaned = (await http(api, 'GET', `/v1/training-jobs/${jobId}`)).body;
@@ -80,7 +82,7 @@ test('a SIGKILLed worker: the job is resumed by a new worker and completes with 
   // On disk: exactly 1..N, every document parses and names its epoch, nothing half-written.
   const final = await checkpointsOnDisk(dataDir, modelId);
   assert.deepEqual(final.epochs.map((c) => c.epoch), range1(EPOCHS));
-  assert.deepEqual(final.other, []);
+  assert.deepEqual(final.other, saved.other, 'the resumed job left nothing of its own beside the checkpoints');
   for (const c of final.epochs) {
     assert.equal(c.doc.epoch, c.epoch);
     assert.equal(c.doc.modelId, modelId);
