@@ -227,11 +227,21 @@ export function createBullmqTrainingQueue(opts: BullmqTrainingQueueOptions): Tra
     return text ? (JSON.parse(text) as JobStatus) : null;
   }
 
-  async function statusOf(jobId: string): Promise<JobStatus | null> {
+  /**
+   * The job and its state, the state read first: BullMQ moves a job and records its outcome (failedReason,
+   * finishedOn) in one script, so data read after the state is never older than it. Read the other way
+   * round, a job that failed in between came back 'failed' without its reason ('training failed').
+   */
+  async function readJob(jobId: string): Promise<{ job: TrainingJob; state: string } | null> {
+    const state = await queue.getJobState(jobId);
     const job = (await queue.getJob(jobId)) as TrainingJob | undefined;
-    if (!job) return readCancelledRecord(jobId);
-    const [state, marker] = await Promise.all([job.getState(), redis.exists(cancelMarkerKey(jobId))]);
-    return toJobStatus(job, state, marker === 1);
+    return job ? { job, state } : null;
+  }
+
+  async function statusOf(jobId: string): Promise<JobStatus | null> {
+    const [read, marker] = await Promise.all([readJob(jobId), redis.exists(cancelMarkerKey(jobId))]);
+    if (!read) return readCancelledRecord(jobId);
+    return toJobStatus(read.job, read.state, marker === 1);
   }
 
   async function submit(payload: TrainingJobPayload, jobId: string, key?: string): Promise<SubmitResult> {
@@ -264,9 +274,9 @@ export function createBullmqTrainingQueue(opts: BullmqTrainingQueueOptions): Tra
 
   async function cancel(jobId: string): Promise<JobStatus | null> {
     const status = await guard(async () => {
-      const job = (await queue.getJob(jobId)) as TrainingJob | undefined;
-      if (!job) return readCancelledRecord(jobId);
-      const state = await job.getState();
+      const read = await readJob(jobId);
+      if (!read) return readCancelledRecord(jobId);
+      const { job, state } = read;
       const current = toJobStatus(job, state, false);
       if (!current || state === 'completed' || state === 'failed') return current;
 
