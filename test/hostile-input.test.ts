@@ -519,6 +519,9 @@ function checkErrorShape(res: { statusCode: number; headers: Record<string, unkn
   const detail = `${c.name}: ${res.statusCode} ${res.body.slice(0, 400)}`;
   assert.equal(res.statusCode, c.status, detail);
   assert.match(String(res.headers['content-type']), /^application\/json/, detail);
+  // Errors the router raises before any hook runs (bad %-escape, 414) included.
+  assert.match(String(res.headers['x-request-id']), /^[\w.:-]+$/, `${detail}: X-Request-Id`);
+  assert.equal(res.headers['x-content-type-options'], 'nosniff', `${detail}: security headers`);
   assert.equal(body.statusCode, c.status, detail);
   assert.equal(typeof body.error, 'string', detail);
   assert.ok((body.error as string).length > 0, detail);

@@ -38,12 +38,16 @@ const DOCUMENT_HEADERS = headersOf({
   contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
 });
 
+/** The security headers of a response to `url`. */
+export function securityHeaders(url: string): Record<string, string> {
+  const docs = url.startsWith('/docs') && (url.length === 5 || url[5] === '/' || url[5] === '?');
+  return docs ? DOCUMENT_HEADERS : API_HEADERS;
+}
+
 export default fp(
   async (app) => {
     app.addHook('onRequest', (request, reply, done) => {
-      const url = request.url;
-      const docs = url.startsWith('/docs') && (url.length === 5 || url[5] === '/' || url[5] === '?');
-      reply.headers(docs ? DOCUMENT_HEADERS : API_HEADERS);
+      reply.headers(securityHeaders(request.url));
       done();
     });
   },
