@@ -11,6 +11,8 @@ import {
   loadOnnxRuntime, multiplyAdds,
 } from '../src/inference/index.js';
 import { ModelProto } from '../src/inference/onnx/onnx-schema.js';
+import { ONNX_OUTPUT } from '../src/inference/onnx/checkpoint-to-onnx.js';
+import type { OnnxRuntime } from '../src/inference/onnx/onnx-engine.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import type { ActivationName, TaskName } from '../src/schemas/model-spec.js';
 import { createPrng } from '../src/util/prng.js';
@@ -185,6 +187,57 @@ test('auto serves small models with folded TypeScript and large ones with onnxru
   for (const choice of ['onnx', 'folded', 'direct'] as const) {
     const selected = await createInferenceEngine(choice);
     assert.equal((await selected.engine.load(small)).engine, choice);
+  }
+});
+
+test('without onnxruntime-node, auto serves every model with folded and onnx refuses to start', async () => {
+  const missing = async () => new Error("Cannot find package 'onnxruntime-node'");
+  const auto = await createInferenceEngine('auto', missing);
+  assert.match(auto.note, /^folded for every model: onnxruntime-node cannot be loaded \(Cannot find package 'onnxruntime-node'\)$/);
+  const large = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10 });
+  assert.equal((await auto.engine.load(large)).engine, 'folded');
+  await assert.rejects(
+    createInferenceEngine('onnx', missing),
+    /^Error: INFERENCE_ENGINE=onnx but onnxruntime-node cannot be loaded \(Cannot find package 'onnxruntime-node'\); install it or set INFERENCE_ENGINE=auto$/,
+  );
+  let loads = 0;
+  const counting = async () => {
+    loads++;
+    return new Error('not to be loaded');
+  };
+  await createInferenceEngine('folded', counting);
+  await createInferenceEngine('direct', counting);
+  assert.equal(loads, 0, 'folded and direct never load onnxruntime');
+});
+
+test('an onnxruntime that loads but answers wrong or cannot run fails the self-test: auto falls back, onnx refuses', async () => {
+  assert.ok(!(ort instanceof Error));
+  const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (...args: unknown[]) => Promise<{ run: (feeds: unknown) => Promise<Record<string, { data: Float32Array }>> }>;
+  const broken = (session: Record<string, unknown>) => ({ ...ort, InferenceSession: session }) as unknown as OnnxRuntime;
+  const wrong = broken({
+    create: async (...args: unknown[]) => {
+      const real = await create(...args);
+      // A runtime built for another CPU could run and return garbage: zeros here.
+      return { run: async (feeds: unknown) => ({ [ONNX_OUTPUT]: { data: new Float32Array((await real.run(feeds))[ONNX_OUTPUT].data.length) } }) };
+    },
+  });
+  const unloadable = broken({
+    create: async () => {
+      throw new Error('libonnxruntime.so.1: cannot open shared object file');
+    },
+  });
+  for (const [runtime, reason] of [
+    [wrong, 'inference engine onnx computed 0 for the probe, expected 6'],
+    [unloadable, 'libonnxruntime.so.1: cannot open shared object file'],
+  ] as const) {
+    const auto = await createInferenceEngine('auto', async () => runtime);
+    assert.equal(auto.note, `folded for every model: onnxruntime-node fails its self-test (${reason})`);
+    const large = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10 });
+    assert.equal((await auto.engine.load(large)).engine, 'folded');
+    await assert.rejects(createInferenceEngine('onnx', async () => runtime), (err: Error) => {
+      assert.equal(err.message, `INFERENCE_ENGINE=onnx but onnxruntime-node fails its self-test (${reason}); set INFERENCE_ENGINE=auto`);
+      return true;
+    });
   }
 });
 

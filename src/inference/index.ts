@@ -3,7 +3,7 @@ import type { CheckpointDocument } from '../schemas/checkpoint.js';
 import type { InferenceEngine } from './types.js';
 import { createDirectEngine } from './direct-engine.js';
 import { createFoldedEngine } from './folded-engine.js';
-import { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
+import { createOnnxEngine, loadOnnxRuntime, type OnnxRuntime } from './onnx/onnx-engine.js';
 import { checkEngine } from './probe.js';
 
 export type { BatchNormTrace, Explanation, FrozenModel, InferenceEngine } from './types.js';
@@ -41,13 +41,17 @@ export interface EngineSelection {
 
 /**
  * auto (default): onnxruntime for models of at least ONNX_MIN_MULTIPLY_ADDS, folded TypeScript for smaller
- * ones and wherever onnxruntime-node cannot load; onnx insists on onnxruntime; folded and direct never use it.
+ * ones and wherever onnxruntime-node cannot load or fails its self-test; onnx insists on onnxruntime;
+ * folded and direct never use it. `loadRuntime` is where the module comes from (tests pass a broken one).
  */
-export async function createInferenceEngine(choice: EngineChoice = 'auto'): Promise<EngineSelection> {
+export async function createInferenceEngine(
+  choice: EngineChoice = 'auto',
+  loadRuntime: () => Promise<OnnxRuntime | Error> = loadOnnxRuntime,
+): Promise<EngineSelection> {
   if (choice === 'direct') return { engine: createDirectEngine(), note: 'direct: every layer as written, in TypeScript' };
   const folded = createFoldedEngine();
   if (choice === 'folded') return { engine: folded, note: 'folded: BN folded into the Dense before it, in TypeScript' };
-  const ort = await loadOnnxRuntime();
+  const ort = await loadRuntime();
   if (ort instanceof Error) {
     if (choice === 'onnx') {
       throw new Error(`INFERENCE_ENGINE=onnx but onnxruntime-node cannot be loaded (${ort.message}); install it or set INFERENCE_ENGINE=auto`);
