@@ -1,7 +1,5 @@
 // The application factory: plugins and routes around collaborators the caller builds (config, store,
 // queue, inference engine). Registering does no I/O and nothing listens; src/main.ts runs the server.
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -21,6 +19,7 @@ import swagger from './plugins/external/swagger.js';
 import csvParser from './plugins/external/csv-parser.js';
 import errors, { MAX_PARAM_LENGTH, toErrorBody } from './plugins/app/errors.js';
 import auth from './plugins/app/auth.js';
+import requestId, { genReqId } from './plugins/app/request-id.js';
 import services from './plugins/app/services.js';
 import metrics from './plugins/app/metrics.js';
 import modelCache from './plugins/app/model-cache.js';
@@ -46,14 +45,6 @@ declare module 'fastify' {
     /** false: no "incoming request" / "request completed" lines for this route (errors are still logged). */
     accessLog?: boolean;
   }
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Honour a caller's X-Request-Id when it is sane (tracing across services), else a new UUID. */
-function genReqId(req: IncomingMessage): string {
-  const header = req.headers['x-request-id'];
-  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 function loggerOptions(deps: AppDeps) {
@@ -92,15 +83,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Callback-style hooks here and in the plugins on the prediction path: an async hook costs a promise
-  // and a microtask per request. Set on arrival rather than in onSend (one hook stage less per request):
-  // headers set here stay on every reply, error replies included.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
-
-  // Ecosystem plugins, then the service's own, then routes (swagger must see every route).
+  // Ecosystem plugins, then the service's own, then routes (swagger must see every route). The request
+  // id first, so that every reply carries it. Hooks on the prediction path are callback-style: an async
+  // hook costs a promise and a microtask per request.
+  await app.register(requestId);
   await app.register(helmet);
   await app.register(cors, { config });
   await app.register(underPressure, { config });

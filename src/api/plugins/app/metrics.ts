@@ -2,8 +2,9 @@
 // is read from Redis at scrape time and tolerates Redis being down (bn_queue_up 0); job outcomes and
 // throughput come from the queue's event stream once the server listens.
 import fp from 'fastify-plugin';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobEvent, QueueCounts } from '../../../queue/types.js';
+import { addRequestMetrics, type ObservePrediction } from './request-metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,11 +12,9 @@ declare module 'fastify' {
   }
 }
 
-export type PredictionKind = 'one' | 'batch' | 'explain';
-
 export interface ApiMetrics {
   registry: Registry;
-  observePrediction(kind: PredictionKind, engine: string, seconds: number): void;
+  observePrediction: ObservePrediction;
 }
 
 const COUNTS_TIMEOUT_MS = 1000;
@@ -37,20 +36,7 @@ export default fp(
     collectDefaultMetrics({ register: registry });
     const queue = app.queue;
 
-    const httpSeconds = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration by route pattern, method and status code',
-      labelNames: ['route', 'method', 'status_code'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
-    const predictionSeconds = new Histogram({
-      name: 'bn_prediction_duration_seconds',
-      help: 'Time spent computing predictions (model lookup excluded), by kind (one, batch, explain) and engine (onnx, folded, direct)',
-      labelNames: ['kind', 'engine'] as const,
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1],
-      registers: [registry],
-    });
+    const observePrediction = addRequestMetrics(app, registry);
     const queueUp = new Gauge({
       name: 'bn_queue_up',
       help: '1 when the last scrape could read the queue from Redis, else 0',
@@ -130,17 +116,6 @@ export default fp(
       clearTimeout(retry);
       unsubscribe?.();
     });
-
-    // Callback style: an async hook costs a promise and a microtask per request.
-    app.addHook('onResponse', (request, reply, done) => {
-      httpSeconds.observe(
-        { route: request.routeOptions.url ?? 'unmatched', method: request.method, status_code: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
-      done();
-    });
-
-    const observePrediction = (kind: PredictionKind, engine: string, seconds: number) => predictionSeconds.observe({ kind, engine }, seconds);
 
     app.decorate('metrics', { registry, observePrediction });
   },
