@@ -14,6 +14,8 @@ export interface HttpFigures {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** Requests completed in the round. */
+  requests: number;
 }
 
 export interface HttpSection {
@@ -25,11 +27,11 @@ export interface HttpSection {
   ratio: number;
 }
 
-const BODY = JSON.stringify({ x: [0.25, 0.05] });
+export const BODY = JSON.stringify({ x: [0.25, 0.05] });
 
 const ROUNDS = 3;
 
-async function drive(url: string, connections: number, seconds: number): Promise<HttpFigures> {
+export async function drive(url: string, connections: number, seconds: number): Promise<HttpFigures> {
   const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections, duration: seconds });
   return {
     requestsPerSecond: round(r.requests.average, 0),
@@ -37,18 +39,30 @@ async function drive(url: string, connections: number, seconds: number): Promise
     p99Ms: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    requests: r.requests.total,
   };
 }
 
-async function bareServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+export interface BareServer {
+  url: string;
+  pid: number;
+  stop: () => Promise<void>;
+}
+
+/** bench/bare-server.ts in a child process, with the given service features added (none: the ceiling). */
+export async function startBareServer(features: readonly string[] = []): Promise<BareServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/bench/bare-server.js'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['dist/bench/bare-server.js'], {
+    env: { ...process.env, PORT: String(port), FEATURES: features.join(',') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
     child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
   });
   return {
-    url: `http://127.0.0.1:${port}/predict`,
+    url: `http://127.0.0.1:${port}${features.includes('route') ? '/v1/models/mdl_bench/predict' : '/predict'}`,
+    pid: child.pid as number,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -70,7 +84,7 @@ export async function trainSmallModel(service: Service): Promise<string> {
 const best = (runs: HttpFigures[]): HttpFigures => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
 
 export async function httpPredict(connections = 10, seconds = 5): Promise<HttpSection> {
-  const bare = await bareServer();
+  const bare = await startBareServer();
   const service = await startService();
   try {
     const modelId = await trainSmallModel(service);
