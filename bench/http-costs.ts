@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { FEATURES } from './lib/http-features.js';
-import { machine } from './lib/stats.js';
-import { startService, waitFor } from './lib/service.js';
-import { BODY, drive, startBareServer, trainSmallModel, type BareServer } from './sections/http-predict.js';
+import { machine, quantile } from './lib/stats.js';
+import { startService } from './lib/service.js';
+import { drive, smallModelPredictUrl, startBareServer, type BareServer } from './sections/http-predict.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const EACH = process.argv.includes('each');
@@ -31,10 +31,7 @@ interface Variant {
   cpuUs: number[];
 }
 
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const median = (v: number[]): number => quantile([...v].sort((a, b) => a - b), 0.5);
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -48,9 +45,7 @@ async function main(): Promise<void> {
       const name = features.length === 0 ? 'bare route (the ceiling)' : features.length === 1 ? `+ ${features[0]}` : `+ all of: ${FEATURES.join(', ')}`;
       variants.push({ name, url: server.url, pid: server.pid, rps: [], cpuUs: [] });
     }
-    const modelId = await trainSmallModel(service);
-    const url = `${service.base}/v1/models/${modelId}/predict`;
-    await waitFor('the model', async () => ((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY })).ok ? true : undefined));
+    const url = await smallModelPredictUrl(service);
     variants.push({ name: 'the service: POST /v1/models/:id/predict', url, pid: service.pid, rps: [], cpuUs: [] });
 
     for (const v of variants) await drive(v.url, CONNECTIONS, 2); // warm-up

@@ -27,7 +27,7 @@ export interface HttpSection {
   ratio: number;
 }
 
-export const BODY = JSON.stringify({ x: [0.25, 0.05] });
+const BODY = JSON.stringify({ x: [0.25, 0.05] });
 
 const ROUNDS = 3;
 
@@ -70,15 +70,20 @@ export async function startBareServer(features: readonly string[] = []): Promise
   };
 }
 
-/** Trains seed 000's network (2 inputs, 3-2 hidden, 1 output) on builtin:blobs through a real job. */
-export async function trainSmallModel(service: Service): Promise<string> {
+/**
+ * Trains seed 000's network (2 inputs, 3-2 hidden, 1 output) on builtin:blobs through a real job and
+ * returns its prediction URL once the service answers it.
+ */
+export async function smallModelPredictUrl(service: Service): Promise<string> {
   const job = await service.json('POST', '/v1/training-jobs', {
     datasetId: 'builtin:blobs',
     model: { hidden: [3, 2], task: 'binary' },
     training: { epochs: 5, batchSize: 32, seed: 1 },
   });
   await service.waitForJob(job.jobId);
-  return job.modelId as string;
+  const url = `${service.base}/v1/models/${job.modelId as string}/predict`;
+  await waitFor('the model', async () => ((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY })).ok ? true : undefined));
+  return url;
 }
 
 const best = (runs: HttpFigures[]): HttpFigures => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
@@ -87,9 +92,7 @@ export async function httpPredict(connections = 10, seconds = 5): Promise<HttpSe
   const bare = await startBareServer();
   const service = await startService();
   try {
-    const modelId = await trainSmallModel(service);
-    const predictUrl = `${service.base}/v1/models/${modelId}/predict`;
-    await waitFor('the model', async () => ((await fetch(predictUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY })).ok ? true : undefined));
+    const predictUrl = await smallModelPredictUrl(service);
     // Warm-up: JIT, the model cache, connection pools.
     await drive(bare.url, connections, 2);
     await drive(predictUrl, connections, 2);
