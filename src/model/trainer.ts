@@ -131,6 +131,9 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     const order = new Uint32Array(rows.n);
     step = createTrainStep(net, opt);
 
+    // Counted across epochs: a small network's epoch is shorter than YIELD_EVERY_MS, and onCheckpoint need
+    // not give the loop a turn (a synchronous store does not), so a per-epoch count could starve it.
+    let lastYield = performance.now();
     for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
       const t0 = performance.now();
       for (let i = 0; i < rows.n; i++) order[i] = i;
@@ -138,7 +141,6 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
-      let lastYield = performance.now();
       for (let b = 0; b < nBatches; b++) {
         if (args.signal?.aborted) throw new TrainingCancelledError(lastSaved);
         const idx = order.subarray(b * training.batchSize, b === nBatches - 1 ? rows.n : (b + 1) * training.batchSize);

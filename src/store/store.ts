@@ -36,7 +36,10 @@ export interface Store {
   listModels(): Promise<ModelRecord[]>;
   updateModel(modelId: string, patch: Partial<Omit<ModelRecord, 'modelId'>>): Promise<ModelRecord | null>;
 
-  /** Writes artifacts, training state, then the document last: a listed checkpoint is always complete. */
+  /**
+   * Writes artifacts, training state, then the document last: a listed checkpoint is always complete.
+   * Synchronous file I/O inside: meant for the training process, whose event loop serves nothing else.
+   */
   putCheckpoint(doc: CheckpointDocument, state: TrainingState, artifacts: TfjsArtifacts): Promise<void>;
   /** Ascending by epoch. */
   listCheckpoints(modelId: string): Promise<CheckpointSummary[]>;
