@@ -10,6 +10,7 @@ import { findTorch, type TorchRunner } from './lib/torch.js';
 import { predictionCompute, type ComputeRow } from './sections/prediction-compute.js';
 import { widthScaling, type WidthRow } from './sections/width-scaling.js';
 import { httpPredict, type HttpSection } from './sections/http-predict.js';
+import { FEATURES } from './lib/http-features.js';
 import { trainingSection, type TrainingSection } from './sections/training.js';
 
 const require = createRequire(import.meta.url);
@@ -46,8 +47,15 @@ function widthTable(rows: WidthRow[]): string {
 function httpTable(h: HttpSection): string {
   const head = '| route | requests/s | p50 ms | p99 ms | errors | non-2xx |';
   const line = (name: string, f: HttpSection['bare']) => `| ${name} | ${int(f.requestsPerSecond)} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} | ${f.non2xx} |`;
-  return [head, head.replace(/[^|]+/g, '---'), line('bare Fastify route, constant answer (ceiling)', h.bare), line('POST /v1/models/:id/predict, one point, small network', h.predict)].join('\n') +
-    `\n\nPrediction over HTTP reaches **${(h.ratio * 100).toFixed(0)} %** of the ceiling (${h.connections} connections; the best of ${h.rounds} alternating ${h.seconds} s rounds of each, after a 2 s warm-up).`;
+  const pct = (r: number) => `${(r * 100).toFixed(0)} %`;
+  return [
+    head,
+    head.replace(/[^|]+/g, '---'),
+    line('bare Fastify route, constant answer (ceiling)', h.bare),
+    line(`the bare route plus the service's per-request features (${FEATURES.join(', ')}), constant answer`, h.bareWithFeatures),
+    line('POST /v1/models/:id/predict, one point, small network', h.predict),
+  ].join('\n') +
+    `\n\nPrediction over HTTP reaches **${pct(h.ratio)}** of the ceiling; the per-request features alone, with no prediction work, leave ${pct(h.featuresRatio)} of it (${h.connections} connections; the best of ${h.rounds} alternating ${h.seconds} s rounds of each, after a 2 s warm-up).`;
 }
 
 function trainingTable(t: TrainingSection): string {
@@ -87,7 +95,7 @@ async function main(): Promise<void> {
     console.log('bench: prediction over HTTP ...');
     const h = await httpPredict();
     results.http = h;
-    sections.push(`## 3. Prediction over HTTP (autocannon on loopback)\n\n${httpTable(h)}\n\nThe service runs as \`npm start\` runs it (ROLE=all, embedded Redis, LOG_LEVEL=info), rate limiting off (one load generator is one client); the bare route is Fastify with no plugins answering a constant of the same shape.`);
+    sections.push(`## 3. Prediction over HTTP (autocannon on loopback)\n\n${httpTable(h)}\n\nThe service runs as \`npm start\` runs it (ROLE=all, embedded Redis, LOG_LEVEL=info), rate limiting off (one load generator is one client); the bare route is Fastify with no plugins answering a constant of the same shape; the second row adds the service's per-request features to it with the service's own code (bench/bare-server.ts; \`npm run bench:http-costs\` prices them one by one).`);
     console.log(httpTable(h));
   }
   if (run('training')) {

@@ -1,12 +1,14 @@
 // Prediction over HTTP: POST /v1/models/:id/predict with one point of seed 000's small network, driven by
 // autocannon on loopback, next to a bare Fastify route answering a constant (bench/bare-server.ts) in the
-// same run: the ratio says what the service's own work costs on top of the HTTP stack. Both servers run
-// side by side and are driven in turns (ROUNDS each); the best round of each counts, so that a burst of
-// other work on the machine during one round does not decide the ratio.
+// same run: the ratio says what the service's own work costs on top of the HTTP stack. A third server, the
+// bare route with the service's per-request features (bench/bare-server.ts), says how much of that the
+// features alone take. The servers run side by side and are driven in turns (ROUNDS each); the best round
+// of each counts, so that a burst of other work on the machine during one round does not decide a ratio.
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { freePort, startService, waitFor, type Service } from '../lib/service.js';
 import { round } from '../lib/stats.js';
+import { FEATURES } from '../lib/http-features.js';
 
 export interface HttpFigures {
   requestsPerSecond: number;
@@ -23,8 +25,13 @@ export interface HttpSection {
   seconds: number;
   rounds: number;
   bare: HttpFigures;
+  /** The bare route plus every per-request feature of the service (FEATURES), with the service's code. */
+  bareWithFeatures: HttpFigures;
   predict: HttpFigures;
+  /** predict / bare */
   ratio: number;
+  /** bareWithFeatures / bare: what the features alone leave of the ceiling, without any prediction work. */
+  featuresRatio: number;
 }
 
 const BODY = JSON.stringify({ x: [0.25, 0.05] });
@@ -90,22 +97,29 @@ const best = (runs: HttpFigures[]): HttpFigures => runs.reduce((a, b) => (b.requ
 
 export async function httpPredict(connections = 10, seconds = 5): Promise<HttpSection> {
   const bare = await startBareServer();
+  const featured = await startBareServer(FEATURES);
   const service = await startService();
   try {
     const predictUrl = await smallModelPredictUrl(service);
+    const urls = [bare.url, featured.url, predictUrl];
     // Warm-up: JIT, the model cache, connection pools.
-    await drive(bare.url, connections, 2);
-    await drive(predictUrl, connections, 2);
-    const bareRuns: HttpFigures[] = [];
-    const predictRuns: HttpFigures[] = [];
+    for (const url of urls) await drive(url, connections, 2);
+    const runs: HttpFigures[][] = urls.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
-      bareRuns.push(await drive(bare.url, connections, seconds));
-      predictRuns.push(await drive(predictUrl, connections, seconds));
+      for (let i = 0; i < urls.length; i++) runs[i].push(await drive(urls[i], connections, seconds));
     }
-    const b = best(bareRuns);
-    const p = best(predictRuns);
-    return { connections, seconds, rounds: ROUNDS, bare: b, predict: p, ratio: round(p.requestsPerSecond / b.requestsPerSecond, 3) };
+    const [b, f, p] = runs.map(best);
+    return {
+      connections,
+      seconds,
+      rounds: ROUNDS,
+      bare: b,
+      bareWithFeatures: f,
+      predict: p,
+      ratio: round(p.requestsPerSecond / b.requestsPerSecond, 3),
+      featuresRatio: round(f.requestsPerSecond / b.requestsPerSecond, 3),
+    };
   } finally {
-    await Promise.all([bare.stop(), service.stop()]);
+    await Promise.all([bare.stop(), featured.stop(), service.stop()]);
   }
 }
