@@ -143,6 +143,26 @@ test('an AbortSignal stops training at a batch boundary with TrainingCancelledEr
   assert.equal(batches[batches.length - 1], '2.3');
 });
 
+test('a cancel that arrives through the event loop stops a run of epochs shorter than the yield interval', async () => {
+  // Epochs of about a millisecond and a synchronous onCheckpoint (as the training child's store is): the
+  // trainer alone must give the loop its turns, or the timer below (standing for the cancel or shutdown
+  // message a worker receives) would wait for all the epochs.
+  const data = randomMatrix(7, 64, 2, (x) => (x[0] > 0 ? 1 : 0));
+  const { spec, training } = setup({ hidden: [3], task: 'binary' }, { epochs: 10_000, batchSize: 32, seed: 1, validationSplit: 0 }, 2);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 100);
+  let lastEpoch = 0;
+  try {
+    await assert.rejects(
+      train({ modelId: 'y', spec, training, data, signal: ac.signal, onCheckpoint: (s) => void (lastEpoch = s.checkpoint.epoch) }),
+      (err: unknown) => err instanceof TrainingCancelledError && err.lastSavedEpoch === lastEpoch,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.ok(lastEpoch > 1 && lastEpoch < 10_000, `stopped after epoch ${lastEpoch}`);
+});
+
 test('a diverging run throws TrainingDivergedError and does not checkpoint that epoch', async () => {
   const data = randomMatrix(6, 256, 4, (x) => 50 * x[0] + 20);
   const { spec, training } = setup(
