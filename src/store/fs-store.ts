@@ -102,9 +102,9 @@ async function writeFileAtomic(file: string, content: FileContent): Promise<void
 
 // Synchronous twins, for checkpoints only. A checkpoint is written by the training child, whose event loop
 // serves nothing else. Asynchronously, each of a save's ~26 file operations is a thread-pool round trip:
-// about 2 ms per save on an idle loop against 0.8 ms synchronously, and more in the child, where a
-// completion waits for the training computation to give the loop a turn. Small-network jobs per hour
-// rose by a sixth or more (bench/RESULTS.md). The API process keeps the asynchronous ones.
+// about 2 ms per save on an idle machine (4 ms measured in the training child) against 0.8 ms
+// synchronously. Small-network jobs per hour rose by a sixth or more (README, Performance). The API
+// process keeps the asynchronous ones.
 
 function fsyncDirSync(dir: string): void {
   let fd: number | undefined;
