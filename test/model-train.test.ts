@@ -160,7 +160,8 @@ test('a cancel that arrives through the event loop stops a run of epochs shorter
   } finally {
     clearTimeout(timer);
   }
-  assert.ok(lastEpoch > 1 && lastEpoch < 10_000, `stopped after epoch ${lastEpoch}`);
+  // Not a lower bound: on a slow machine the first epoch (JIT, wasm) may itself outlast the timer.
+  assert.ok(lastEpoch < 10_000, `stopped after epoch ${lastEpoch}`);
 });
 
 test('a diverging run throws TrainingDivergedError and does not checkpoint that epoch', async () => {
