@@ -1,0 +1,61 @@
+// Where the filesystem store keeps what, under DATA_DIR:
+//   datasets/<id>.json, datasets/<id>.data.json
+//   models/<modelId>/model.json
+//   models/<modelId>/checkpoints/<epoch, 6 digits>/{checkpoint.json, training-state.json, model.json, weights.bin}
+// Every path is built here from validated segments.
+import path from 'node:path';
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const EPOCH_DIR_PATTERN = /^\d{6,}$/;
+
+/** True for ids that may become a path segment. `builtin:` datasets never reach the disk. */
+export function isStorableId(id: unknown): id is string {
+  return typeof id === 'string' && ID_PATTERN.test(id);
+}
+
+export function requireId(id: unknown, what: string): string {
+  if (!isStorableId(id)) throw new Error(`invalid ${what}: ${JSON.stringify(id)}`);
+  return id;
+}
+
+export function isEpoch(epoch: unknown): epoch is number {
+  return typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 1;
+}
+
+function epochDirName(epoch: number): string {
+  return String(epoch).padStart(6, '0');
+}
+
+export interface FsLayout {
+  root: string;
+  datasetsDir: string;
+  modelsDir: string;
+  datasetInfoPath(id: string): string;
+  datasetDataPath(id: string): string;
+  modelDir(modelId: string): string;
+  modelPath(modelId: string): string;
+  checkpointsDir(modelId: string): string;
+  epochDir(modelId: string, epoch: number): string;
+}
+
+export function fsLayout(dataDir: string): FsLayout {
+  const root = path.resolve(dataDir);
+  /** The containment check is defence in depth: the segments are validated before they get here. */
+  function inside(...segments: string[]): string {
+    const full = path.join(root, ...segments);
+    const rel = path.relative(root, full);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error('path escapes the data directory');
+    return full;
+  }
+  return {
+    root,
+    datasetsDir: path.join(root, 'datasets'),
+    modelsDir: path.join(root, 'models'),
+    datasetInfoPath: (id) => inside('datasets', `${id}.json`),
+    datasetDataPath: (id) => inside('datasets', `${id}.data.json`),
+    modelDir: (modelId) => inside('models', modelId),
+    modelPath: (modelId) => inside('models', modelId, 'model.json'),
+    checkpointsDir: (modelId) => inside('models', modelId, 'checkpoints'),
+    epochDir: (modelId, epoch) => inside('models', modelId, 'checkpoints', epochDirName(epoch)),
+  };
+}
