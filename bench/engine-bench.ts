@@ -1,4 +1,4 @@
-// Training throughput of the engine vs tf.layers fit on the same MLP (the seeds' 784-256-128-64-10,
+// Training throughput of the engine vs tf.layers fit on the same MLP (the MNIST-size 784-256-128-64-10,
 // BN before ReLU, batch 128, Adam) with synthetic data, on the active backend.
 // Also one-point inference latency: the service's frozen engine vs tf.layers predict on the backend.
 // Usage: node dist/bench/engine-bench.js [rows=4096] [epochs=3]   (TFJS_BACKEND picks the backend)

@@ -8,7 +8,7 @@ import { makeCheckpoint, randomRows } from './helpers/make-checkpoint.js';
 
 const engines = [createDirectEngine(), createFoldedEngine()];
 
-/** The formulas of DESIGN.md section 1, as plain loops over the document: the reference for everything. */
+/** The inference formulas of the BN paper (Algorithm 2), as plain loops over the document: the reference for everything. */
 function handForward(doc: CheckpointDocument, x: readonly number[]): { y: number[]; bn: BatchNormTrace[] } {
   let v = [...x];
   const bn: BatchNormTrace[] = [];

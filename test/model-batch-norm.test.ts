@@ -96,7 +96,7 @@ for (const estimator of ['biased', 'unbiased'] as const) {
   });
 }
 
-test('3. BN gradients equal seed 002 closed form and central finite differences', () => {
+test('3. BN gradients equal the closed form of the paper and central finite differences', () => {
   const p = createPrng(3);
   const m = 6;
   const k = 3;
@@ -105,7 +105,7 @@ test('3. BN gradients equal seed 002 closed form and central finite differences'
   const gamma = [1.3, -0.7, 0.4];
   const beta = [0.2, 0.0, -0.5];
 
-  // seed 002, term by term, in float64
+  // the paper's closed form (section 3), term by term, in float64
   const { mean: mu, variance: v } = columnStats(h);
   const dGamma = new Array<number>(k).fill(0);
   const dBeta = new Array<number>(k).fill(0);
@@ -151,7 +151,7 @@ test('3. BN gradients equal seed 002 closed form and central finite differences'
     });
 
   // the reference itself is right (float64 vs float64)
-  assert.ok(maxAbsDiff(dh.flat(), fdH.flat()) < 1e-6, 'seed 002 form vs finite differences');
+  assert.ok(maxAbsDiff(dh.flat(), fdH.flat()) < 1e-6, 'closed form vs finite differences');
   assert.ok(maxAbsDiff(dGamma, fdVec('g')) < 1e-6 && maxAbsDiff(dBeta, fdVec('b')) < 1e-6);
 
   const fwd = bnForwardEngine(h, gamma, beta, EPS);

@@ -34,7 +34,7 @@ function setup(model: ModelRequest, opts: TrainingOptions, inputDim: number, out
   return { training, spec: resolveSpec(model, { inputDim, outputDim }, training.seed) };
 }
 
-test("6. a BN model learns seed 004's blobs (>= 0.8 test accuracy with frozen statistics) and its loss falls", async () => {
+test("6. a BN model learns the blobs problem (>= 0.8 test accuracy with frozen statistics) and its loss falls", async () => {
   const { train: data, test: held } = blobs(2024);
   assert.equal(data.features.length, 750);
   assert.equal(held.features.length, 250);

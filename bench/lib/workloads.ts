@@ -13,7 +13,7 @@ export interface Net {
 
 /** Seed 000's network: 2 inputs, hidden 3-2, 1 output (binary), trained on builtin:blobs. */
 export const SMALL: Net = { name: 'small 2-3-2-1', inputDim: 2, hidden: [3, 2], classes: 1 };
-/** The seeds' MNIST-size network, BN before ReLU. */
+/** The MNIST-size network of the BN comparisons (784-256-128-64-10), BN before ReLU. */
 export const MNIST: Net = { name: 'MNIST-size 784-256-128-64-10', inputDim: 784, hidden: [256, 128, 64], classes: 10 };
 export const WIDTHS = [64, 128, 256, 512, 1024];
 /** Width w: 784-w-w/2-w/4-10, so that w = 256 is the MNIST-size network. */

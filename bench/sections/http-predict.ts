@@ -1,4 +1,4 @@
-// Prediction over HTTP: POST /v1/models/:id/predict with one point of seed 000's small network, driven by
+// Prediction over HTTP: POST /v1/models/:id/predict with one point of the small 2-3-2-1 network, driven by
 // autocannon on loopback, next to a bare Fastify route answering a constant (bench/bare-server.ts) in the
 // same run: the ratio says what the service's own work costs on top of the HTTP stack. A third server, the
 // bare route with the service's per-request features (bench/bare-server.ts), says how much of that the
@@ -78,7 +78,7 @@ export async function startBareServer(features: readonly string[] = []): Promise
 }
 
 /**
- * Trains seed 000's network (2 inputs, 3-2 hidden, 1 output) on builtin:blobs through a real job and
+ * Trains the small network (2 inputs, 3-2 hidden, 1 output) on builtin:blobs through a real job and
  * returns its prediction URL once the service answers it.
  */
 export async function smallModelPredictUrl(service: Service): Promise<string> {

@@ -1,4 +1,4 @@
-// Batch Normalization over a batch of m rows (seed 002 / DESIGN.md section 1).
+// Batch Normalization over a batch of m rows (Ioffe & Szegedy 2015, Algorithm 1 and the backward pass of section 3).
 // Training mode works on unit-major Float32Arrays, [units, m] (ops.ts says why), and accumulates the
 // statistics and the sums of the backward pass in float64.
 import * as tf from '@tensorflow/tfjs';

@@ -3,7 +3,7 @@
 // plain loops over the tensors' memory (ops.ts and tensor-memory.ts say why).
 //
 // The products are arranged around two facts of XNNPACK on wasm. tf.matMul's transpose flags fall back
-// to a naive loop ~10x slower (DESIGN.md section 3), so every operand is handed over already laid out
+// to a naive loop several times slower, so every operand is handed over already laid out
 // for a plain product. And a product first packs its SECOND operand into XNNPACK's layout (~3.7 ns a
 // value, cached per tensor id), which for a kernel that changes every step cost more than the product
 // itself at batch 32 (784x256: 0.74 ms). So kernels only ever come first and only batch-sized arrays
