@@ -81,7 +81,7 @@ export function bnForwardInfer(h: tf.Tensor2D, p: BnParams, epsilon: number): tf
 }
 
 /**
- * Seed 002's closed form, with its three terms collected (they are algebraically identical):
+ * The closed form of the paper's backward pass, with its three terms collected (they are algebraically identical):
  *   dl/dgamma = sum_i dy_i hhat_i,  dl/dbeta = sum_i dy_i,
  *   dl/dh_i   = gamma * invStd / m * (m dy_i - dl/dbeta - hhat_i dl/dgamma).
  * The collected form needs one pass for both sums and one for dh, and no (h - mu) array.
