@@ -34,7 +34,11 @@ export function EpochTable({ history, caption, collapsed, limit, extra }: Props)
             {hasAcc && hasVal && <th scope="col">Validation accuracy</th>}
             <th scope="col">Samples/s</th>
             <th scope="col">Duration</th>
-            {extra && <th scope="col">{extra.header}</th>}
+            {extra && (
+              <th scope="col" class="text">
+                {extra.header}
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
