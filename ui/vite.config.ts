@@ -11,6 +11,8 @@ export default defineConfig({
   publicDir: false,
   // Preact's automatic JSX runtime, without a framework plugin (no Babel, no dev-only refresh code).
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // `npx vite ui`: the pages from source with live reload, the API of a service running on port 3000.
+  server: { proxy: { '/v1': 'http://127.0.0.1:3000', '/docs': 'http://127.0.0.1:3000' } },
   build: {
     outDir: here('../dist/ui'),
     emptyOutDir: true,
