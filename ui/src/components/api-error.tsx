@@ -28,3 +28,13 @@ export function ApiErrorBox({ error, title }: { error: unknown; title?: string }
     </div>
   );
 }
+
+/** A failure the API reported as data (a failed job's error), not as an error answer. */
+export function FailureBox({ title, message }: { title: string; message: string }) {
+  return (
+    <div class="error" role="alert">
+      <strong>{title}</strong>
+      <p class="pre">{message}</p>
+    </div>
+  );
+}

@@ -1,6 +1,7 @@
 // One dataset: its size, classes and per-feature statistics (population standard deviation).
 import { getDataset } from '../api/datasets.js';
 import { ApiErrorBox } from '../components/api-error.js';
+import { Fact } from '../components/facts.js';
 import { useAsync } from '../components/use-async.js';
 import { useTitle } from '../components/use-title.js';
 import { fmt, fmtDate, fmtInt } from '../format.js';
@@ -27,27 +28,12 @@ export function DatasetPage({ datasetId }: { datasetId: string }) {
         <>
           <dl class="facts">
             {d.name && (
-              <div>
-                <dt>Name</dt>
-                <dd>{d.name}</dd>
-              </div>
+              <Fact term="Name">{d.name}</Fact>
             )}
-            <div>
-              <dt>Rows</dt>
-              <dd>{fmtInt(d.rows)}</dd>
-            </div>
-            <div>
-              <dt>Features</dt>
-              <dd>{d.features}</dd>
-            </div>
-            <div>
-              <dt>Classes</dt>
-              <dd>{d.classes ?? 'none (labels are not all integers ≥ 0: a regression target)'}</dd>
-            </div>
-            <div>
-              <dt>Created</dt>
-              <dd>{fmtDate(d.createdAt)}</dd>
-            </div>
+            <Fact term="Rows">{fmtInt(d.rows)}</Fact>
+            <Fact term="Features">{d.features}</Fact>
+            <Fact term="Classes">{d.classes ?? 'none (labels are not all integers ≥ 0: a regression target)'}</Fact>
+            <Fact term="Created">{fmtDate(d.createdAt)}</Fact>
           </dl>
           <div class="table-wrap">
             <table class="list numbers" data-testid="feature-stats">

@@ -6,6 +6,7 @@ import { api, ApiRequestError } from '../api/client.js';
 import { csvHeader, getDataset, knownDatasetIds, rememberUpload } from '../api/datasets.js';
 import type { DatasetInfo } from '../api/types.js';
 import { ApiErrorBox } from '../components/api-error.js';
+import { DatasetLink } from '../components/facts.js';
 import { useAsync } from '../components/use-async.js';
 import { useTitle } from '../components/use-title.js';
 import { fmtInt } from '../format.js';
@@ -40,9 +41,7 @@ export function DatasetsPage() {
               {known.value.map((d) => (
                 <tr key={d.id}>
                   <td>
-                    <a href={`/ui/datasets/${encodeURIComponent(d.id)}`}>
-                      <code>{d.id}</code>
-                    </a>
+                    <DatasetLink id={d.id} />
                   </td>
                   {'info' in d ? (
                     <>

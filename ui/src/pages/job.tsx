@@ -1,20 +1,19 @@
 // A training job: live loss and accuracy curves (over the job's event stream), progress, timing, the
 // options it was trained with, its error if it failed, and cancellation.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { CHART_DATA, curvePoints, curveSpec } from '../../../src/charts/training-curves.js';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { followJob } from '../api/job-events.js';
 import type { EpochMetrics, JobStatus, ModelDetail } from '../api/types.js';
-import { ApiErrorBox } from '../components/api-error.js';
-import { Chart } from '../components/chart.js';
+import { ApiErrorBox, FailureBox } from '../components/api-error.js';
+import { TrainingCurves } from '../components/training-curves.js';
 import { OptionsList } from '../components/options.js';
 import { EpochTable } from '../components/epoch-table.js';
+import { Fact, ModelFacts } from '../components/facts.js';
 import { StatusBadge, isActive } from '../components/status.js';
 import { useTitle } from '../components/use-title.js';
 import { fmtDate, fmtDuration, fmtInt } from '../format.js';
 import { epochsOfEvent, mergeEpochs } from '../jobs/epoch-metrics.js';
 import { elapsedMs, remainingMs } from '../jobs/timing.js';
-import { networkOf } from '../model-text.js';
 
 function isJobStatus(data: unknown): data is JobStatus {
   return !!data && typeof data === 'object' && typeof (data as JobStatus).status === 'string' && !!(data as JobStatus).progress;
@@ -81,8 +80,6 @@ export function JobPage({ jobId }: { jobId: string }) {
 
   const epochs = status?.progress.epochs ?? model?.training.epochs;
   const classification = model ? model.spec.task !== 'regression' : true;
-  const lossSpec = useMemo(() => curveSpec(curvePoints(history, 'loss'), 'loss', { epochs }), [history, epochs]);
-  const accuracySpec = useMemo(() => curveSpec(curvePoints(history, 'accuracy'), 'accuracy', { epochs }), [history, epochs]);
 
   return (
     <section>
@@ -96,23 +93,11 @@ export function JobPage({ jobId }: { jobId: string }) {
       {status && (
         <>
           <JobSummary status={status} model={model} history={history} now={now} stream={stream} />
-          {status.status === 'failed' && status.error && (
-            <div class="error" role="alert">
-              <strong>The job failed</strong>
-              <p class="pre">{status.error}</p>
-            </div>
-          )}
+          {status.status === 'failed' && status.error && <FailureBox title="The job failed" message={status.error} />}
           {active && <CancelJob jobId={jobId} onStatus={setStatus} />}
         </>
       )}
-      {status && (
-        <div class="charts">
-          <Chart name="loss" spec={lossSpec} dataset={CHART_DATA} caption="Loss per epoch: training (batch statistics) and validation (frozen statistics)" />
-          {classification && (
-            <Chart name="accuracy" spec={accuracySpec} dataset={CHART_DATA} caption="Accuracy per epoch: training and validation" />
-          )}
-        </div>
-      )}
+      {status && <TrainingCurves history={history} epochs={epochs} classification={classification} />}
       {history.length > 0 && <EpochTable history={history} caption="Metrics per epoch" collapsed />}
       {model && (
         <div class="columns">
@@ -142,60 +127,19 @@ function JobSummary({ status, model, history, now, stream }: { status: JobStatus
         </span>
       </div>
       <dl class="facts">
-        <div>
-          <dt>Model</dt>
-          <dd>
-            <a href={`/ui/models/${status.modelId}`}>
-              <code>{status.modelId}</code>
-            </a>
-          </dd>
-        </div>
-        {model && (
-          <>
-            <div>
-              <dt>Network</dt>
-              <dd>{networkOf(model.inputDim, model.spec.hidden, model.outputDim, model.spec.batchNorm.enabled)}</dd>
-            </div>
-            <div>
-              <dt>Dataset</dt>
-              <dd>
-                <a href={`/ui/datasets/${encodeURIComponent(model.datasetId)}`}>
-                  <code>{model.datasetId}</code>
-                </a>
-              </dd>
-            </div>
-          </>
-        )}
-        <div>
-          <dt>Samples/s</dt>
-          <dd>{fmtInt(samples)}</dd>
-        </div>
-        <div>
-          <dt>Elapsed</dt>
-          <dd>{fmtDuration(elapsedMs(status, now))}</dd>
-        </div>
-        <div>
-          <dt>Time left</dt>
-          <dd>{left === undefined ? (isActive(status.status) ? 'after the first epoch' : '–') : `about ${fmtDuration(left)}`}</dd>
-        </div>
-        <div>
-          <dt>Attempts</dt>
-          <dd>{status.attempts}</dd>
-        </div>
-        <div>
-          <dt>Backend</dt>
-          <dd>{status.backend ?? '–'}</dd>
-        </div>
-        <div>
-          <dt>Submitted</dt>
-          <dd>{fmtDate(status.createdAt)}</dd>
-        </div>
-        {status.finishedAt && (
-          <div>
-            <dt>Finished</dt>
-            <dd>{fmtDate(status.finishedAt)}</dd>
-          </div>
-        )}
+        <Fact term="Model">
+          <a href={`/ui/models/${status.modelId}`}>
+            <code>{status.modelId}</code>
+          </a>
+        </Fact>
+        {model && <ModelFacts model={model} />}
+        <Fact term="Samples/s">{fmtInt(samples)}</Fact>
+        <Fact term="Elapsed">{fmtDuration(elapsedMs(status, now))}</Fact>
+        <Fact term="Time left">{left === undefined ? (isActive(status.status) ? 'after the first epoch' : '–') : `about ${fmtDuration(left)}`}</Fact>
+        <Fact term="Attempts">{status.attempts}</Fact>
+        <Fact term="Backend">{status.backend ?? '–'}</Fact>
+        <Fact term="Submitted">{fmtDate(status.createdAt)}</Fact>
+        {status.finishedAt && <Fact term="Finished">{fmtDate(status.finishedAt)}</Fact>}
       </dl>
     </>
   );

@@ -1,19 +1,18 @@
 // A model: its checkpoints with their metrics and downloads, its curves, and a prediction form whose
 // explanation is the per-BN-layer trace h → ĥ → r next to the statistics that produced it.
 import { useMemo, useState } from 'preact/hooks';
-import { CHART_DATA, curvePoints, curveSpec } from '../../../src/charts/training-curves.js';
 import { api } from '../api/client.js';
 import type { DatasetInfo, ModelDetail } from '../api/types.js';
-import { ApiErrorBox } from '../components/api-error.js';
-import { Chart } from '../components/chart.js';
+import { ApiErrorBox, FailureBox } from '../components/api-error.js';
+import { TrainingCurves } from '../components/training-curves.js';
 import { DownloadLink } from '../components/download-link.js';
 import { EpochTable } from '../components/epoch-table.js';
+import { Fact, ModelFacts } from '../components/facts.js';
 import { OptionsList } from '../components/options.js';
 import { StatusBadge } from '../components/status.js';
 import { useAsync } from '../components/use-async.js';
 import { useTitle } from '../components/use-title.js';
 import { fmtDate } from '../format.js';
-import { networkOf } from '../model-text.js';
 import { PredictForm } from './predict-form.js';
 
 export function ModelPage({ modelId }: { modelId: string }) {
@@ -28,8 +27,6 @@ export function ModelPage({ modelId }: { modelId: string }) {
   const [downloadError, setDownloadError] = useState<unknown>();
   const history = useMemo(() => (m ? m.checkpoints.map((c) => c.metrics) : []), [m]);
   const epochs = m?.training.epochs;
-  const lossSpec = useMemo(() => curveSpec(curvePoints(history, 'loss'), 'loss', { epochs }), [history, epochs]);
-  const accuracySpec = useMemo(() => curveSpec(curvePoints(history, 'accuracy'), 'accuracy', { epochs }), [history, epochs]);
 
   return (
     <section>
@@ -46,53 +43,20 @@ export function ModelPage({ modelId }: { modelId: string }) {
       {m && (
         <>
           <dl class="facts">
-            <div>
-              <dt>Training job</dt>
-              <dd>
-                <a href={`/ui/jobs/${m.jobId}`}>
-                  <code>{m.jobId}</code>
-                </a>
-              </dd>
-            </div>
-            <div>
-              <dt>Task</dt>
-              <dd>{m.spec.task}</dd>
-            </div>
-            <div>
-              <dt>Network</dt>
-              <dd>{networkOf(m.inputDim, m.spec.hidden, m.outputDim, m.spec.batchNorm.enabled)}</dd>
-            </div>
-            <div>
-              <dt>Dataset</dt>
-              <dd>
-                <a href={`/ui/datasets/${encodeURIComponent(m.datasetId)}`}>
-                  <code>{m.datasetId}</code>
-                </a>
-              </dd>
-            </div>
-            <div>
-              <dt>Checkpoints</dt>
-              <dd>{m.latestEpoch === null ? 'none yet' : `${m.checkpoints.length} (latest: epoch ${m.latestEpoch})`}</dd>
-            </div>
-            <div>
-              <dt>Created</dt>
-              <dd>{fmtDate(m.createdAt)}</dd>
-            </div>
+            <Fact term="Training job">
+              <a href={`/ui/jobs/${m.jobId}`}>
+                <code>{m.jobId}</code>
+              </a>
+            </Fact>
+            <Fact term="Task">{m.spec.task}</Fact>
+            <ModelFacts model={m} />
+            <Fact term="Checkpoints">{m.latestEpoch === null ? 'none yet' : `${m.checkpoints.length} (latest: epoch ${m.latestEpoch})`}</Fact>
+            <Fact term="Created">{fmtDate(m.createdAt)}</Fact>
           </dl>
-          {m.error && (
-            <div class="error" role="alert">
-              <strong>Training failed</strong>
-              <p class="pre">{m.error}</p>
-            </div>
-          )}
+          {m.error && <FailureBox title="Training failed" message={m.error} />}
           {m.latestEpoch !== null && (
             <>
-              <div class="charts">
-                <Chart name="loss" spec={lossSpec} dataset={CHART_DATA} caption="Loss per epoch: training and validation" />
-                {m.spec.task !== 'regression' && (
-                  <Chart name="accuracy" spec={accuracySpec} dataset={CHART_DATA} caption="Accuracy per epoch: training and validation" />
-                )}
-              </div>
+              <TrainingCurves history={history} epochs={epochs} classification={m.spec.task !== 'regression'} />
               <h2>Predict</h2>
               <PredictForm model={m} dataset={dataset.value} datasetError={dataset.error} />
               <h2>Checkpoints</h2>

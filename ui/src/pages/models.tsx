@@ -2,6 +2,7 @@
 import { api } from '../api/client.js';
 import type { ModelSummary } from '../api/types.js';
 import { ApiErrorBox } from '../components/api-error.js';
+import { DatasetLink } from '../components/facts.js';
 import { StatusBadge } from '../components/status.js';
 import { useAsync } from '../components/use-async.js';
 import { useTitle } from '../components/use-title.js';
@@ -62,9 +63,7 @@ export function ModelsPage() {
                   <td>{m.task}</td>
                   <td>{networkOf(m.inputDim, m.hidden, m.outputDim)}</td>
                   <td>
-                    <a href={`/ui/datasets/${encodeURIComponent(m.datasetId)}`}>
-                      <code>{m.datasetId}</code>
-                    </a>
+                    <DatasetLink id={m.datasetId} />
                   </td>
                   <td>{fmtDate(m.createdAt)}</td>
                 </tr>
