@@ -52,9 +52,6 @@ export function dismissKeyQuestion(error: Error): void {
   q?.reject(error);
 }
 
-export function forgetKey(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
-}
 
 /** Calls fn with the open question (or null) now and on every change; returns the unsubscribe. */
 export function watchKeyQuestion(fn: (q: KeyQuestion | null) => void): () => void {
