@@ -16,6 +16,7 @@ import underPressure from './plugins/external/under-pressure.js';
 import rateLimit from './plugins/external/rate-limit.js';
 import sse from './plugins/external/sse.js';
 import swagger from './plugins/external/swagger.js';
+import staticUi from './plugins/external/static-ui.js';
 import csvParser from './plugins/external/csv-parser.js';
 import errors, { MAX_PARAM_LENGTH, toErrorBody } from './plugins/app/errors.js';
 import auth from './plugins/app/auth.js';
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobEventRoutes);
   await app.register(modelRoutes);
   await app.register(predictRoutes);
+  await app.register(staticUi);
 
   return app as unknown as FastifyInstance;
 }

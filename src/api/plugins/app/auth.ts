@@ -1,12 +1,14 @@
 // Bearer-key authentication. API_KEYS is a comma-separated list of keys or `sha256:<hex>` digests of keys;
 // only digests are kept in memory and compared (constant time), so a leaked config dump of hashed entries
-// does not leak keys. Unset: no auth. /healthz, /readyz and /docs stay open for probes and readers.
+// does not leak keys. Unset: no auth. /healthz, /readyz, /docs and the dashboard's files (/, /ui) stay open
+// for probes and readers; the dashboard's own API calls carry the key.
 import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../../config/config.js';
 import { parseApiKeys, sha256 } from '../../../config/api-keys.js';
 import { ApiError } from './errors.js';
+import { isUiUrl } from '../external/static-ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +20,7 @@ declare module 'fastify' {
 const REALM = 'bn-service';
 function isPublic(request: FastifyRequest): boolean {
   const path = request.url.split('?')[0];
-  return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/');
+  return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/') || path === '/' || isUiUrl(path);
 }
 
 export default fp<{ config: Config }>(

@@ -6,9 +6,12 @@
 //   cannot be framed, HSTS, nosniff, X-Frame-Options. Helmet's other headers only mean something for
 //   HTML documents.
 // - /docs (Swagger UI, HTML) gets helmet's full browser set; Swagger UI adds its own CSP (swagger.ts).
+// - /ui (the dashboard, built by Vite) gets the full browser set with a CSP that allows the service's own
+//   origin only: no inline script or style, no eval (charts run Vega's expression interpreter), no CDN.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
+import { isUiUrl } from './static-ui.js';
 
 /** The headers helmet's middleware sets for these options, captured once. */
 function headersOf(options: HelmetOptions): Record<string, string> {
@@ -38,10 +41,30 @@ const DOCUMENT_HEADERS = headersOf({
   contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
 });
 
+/** The dashboard's CSP: 'self' for everything it loads or connects to; data: images for drawn digits. */
+export const UI_CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  imgSrc: ["'self'", 'data:'],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+};
+
+const UI_HEADERS = headersOf({
+  contentSecurityPolicy: { useDefaults: false, directives: UI_CSP_DIRECTIVES },
+  xFrameOptions: { action: 'deny' },
+});
+
 /** The security headers of a response to `url`. */
 export function securityHeaders(url: string): Record<string, string> {
-  const docs = url.startsWith('/docs') && (url.length === 5 || url[5] === '/' || url[5] === '?');
-  return docs ? DOCUMENT_HEADERS : API_HEADERS;
+  if (url.startsWith('/docs') && (url.length === 5 || url[5] === '/' || url[5] === '?')) return DOCUMENT_HEADERS;
+  return isUiUrl(url) ? UI_HEADERS : API_HEADERS;
 }
 
 export default fp(

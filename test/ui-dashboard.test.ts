@@ -1,0 +1,347 @@
+// The dashboard in a real browser (Debian's headless Chromium through playwright-core) against the real
+// service: `node dist/src/main.js` with API_KEYS set, a real Redis and real training workers. One browser
+// tab and one service for the file; the steps build on each other as a user's session would: the key
+// prompt, a CSV upload, a job from the form with its curves growing, a prediction with its BN trace, a
+// cancellation, and the layout at 390 px. Every step fails on a console error or a CSP violation.
+// UI_SCREENSHOTS=1 also writes the screenshots the README shows (docs/screenshots).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { faultFixture, startReady, withServiceOutput, type ServiceProcess } from './helpers/service-process.js';
+import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+
+const KEY = 'ui-test-key-0123456789';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SCREENSHOTS = process.env.UI_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined;
+
+/** Long enough per epoch (100 batches) that the page sees the curve grow, short enough for the suite. */
+const EPOCHS = 30;
+
+/** Two overlapping clouds with named features: 500 rows, label last. */
+function pointsCsv(): { text: string; meanX1: number } {
+  const lines = ['x1,x2,label'];
+  let sum = 0;
+  for (let i = 0; i < 500; i++) {
+    const label = i % 2;
+    // Deterministic, spread around two centres.
+    const x1 = Number(((label ? 2.5 : 0.5) + Math.sin(i * 1.7) * 1.4).toFixed(4));
+    const x2 = Number(((label ? 1.5 : 0.5) + Math.cos(i * 2.3) * 1.4).toFixed(4));
+    sum += x1;
+    lines.push(`${x1},${x2},${label}`);
+  }
+  return { text: lines.join('\n'), meanX1: sum / 500 };
+}
+
+async function api(svc: ServiceProcess, method: string, url: string, body?: unknown) {
+  const res = await fetch(`${svc.baseUrl}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  await fs.mkdir(SCREENSHOTS, { recursive: true });
+  // Animations and the caret would make every run's file different.
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+}
+
+/** Every form control has a label (or an accessible name), and every button says what it does. */
+async function assertLabelled(page: Page): Promise<void> {
+  const unlabelled = await page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('input, select, textarea, button')) {
+      if ((el as HTMLInputElement).type === 'hidden' || el.closest('dialog:not([open])')) continue;
+      const labels = (el as HTMLInputElement).labels;
+      const named = (labels && labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim());
+      if (!named) out.push(el.outerHTML.slice(0, 120));
+    }
+    return out;
+  });
+  assert.deepEqual(unlabelled, [], `controls without a label on ${page.url()}`);
+}
+
+/** No horizontal scrolling of the page itself (wide tables scroll inside their own box). */
+async function assertFitsWidth(page: Page): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  assert.ok(scroll <= width, `${page.url()} is ${scroll} px wide in a ${width} px window`);
+}
+
+describe('dashboard in Chromium against the real service', { concurrency: false }, () => {
+  const fixture = faultFixture();
+  let svc: ServiceProcess;
+  let browser: TestBrowser;
+  let page: Page;
+  let datasetId: string;
+  let jobId: string;
+  let modelId: string;
+
+  before(async () => {
+    const { redis, dataDir } = await fixture.start();
+    [svc, browser] = await Promise.all([
+      startReady({
+        role: 'all',
+        redisUrl: redis.url,
+        dataDir,
+        logLevel: 'warn',
+        env: { API_KEYS: KEY, WORKER_CONCURRENCY: '2', JOB_ATTEMPTS: '1' },
+      }),
+      launchBrowser(),
+    ]);
+    page = browser.page;
+    page.setDefaultTimeout(30_000);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('/ redirects to /ui/, files are public, under a CSP of the service\'s own origin only', withServiceOutput(async () => {
+    const root = await fetch(`${svc.baseUrl}/`, { redirect: 'manual' });
+    assert.equal(root.status, 302);
+    assert.equal(root.headers.get('location'), '/ui/');
+    // Public without a key, like /docs; a client route answers the page too.
+    const index = await fetch(`${svc.baseUrl}/ui/jobs/job_none`);
+    assert.equal(index.status, 200);
+    assert.match(String(index.headers.get('content-type')), /^text\/html/);
+    const csp = String(index.headers.get('content-security-policy'));
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'self'/);
+    assert.match(csp, /connect-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-|https?:|\*/);
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    const html = await index.text();
+    assert.doesNotMatch(html, /<script>|<style>|https?:\/\//, 'no inline code and nothing from another origin');
+    const asset = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, html);
+    const js = await fetch(`${svc.baseUrl}${asset}`);
+    assert.equal(js.status, 200);
+    assert.match(String(js.headers.get('cache-control')), /immutable/);
+    const missing = await fetch(`${svc.baseUrl}/ui/assets/index-gone.js`);
+    assert.equal(missing.status, 404, 'a missing bundle is a 404, never the page');
+    // The API itself still needs the key.
+    assert.equal((await fetch(`${svc.baseUrl}/v1/models`)).status, 401);
+  }));
+
+  test('the CSP check catches a violation (an inline script)', withServiceOutput(async () => {
+    await page.goto(`${svc.baseUrl}/ui/not-a-page`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    browser.takeProblems();
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.inlineRan = true';
+      document.head.append(s);
+    });
+    await page.waitForTimeout(100);
+    assert.equal(await page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan), undefined);
+    assert.throws(() => browser.assertNoProblems([401]), /script-src/);
+  }));
+
+  test('asks for the API key once, keeps it for the tab and sends it with every request', withServiceOutput(async () => {
+    await page.goto(`${svc.baseUrl}/`);
+    const dialog = page.getByRole('dialog', { name: 'API key' });
+    await dialog.waitFor();
+    await page.getByText('missing credentials').waitFor();
+    await page.getByLabel('Key', { exact: true }).fill('not-the-key');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByText('The server said: invalid API key').waitFor();
+    await page.getByLabel('Key', { exact: true }).fill(KEY);
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('heading', { name: 'Models' }).waitFor();
+    await page.getByText('No model yet').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('bn-service.api-key')), KEY);
+    // A reload in the same tab keeps the key: no question.
+    await page.reload();
+    await page.getByText('No model yet').waitFor();
+    assert.equal(await dialog.isVisible(), false);
+    browser.assertNoProblems([401]);
+  }));
+
+  test('uploads a CSV and shows its statistics', withServiceOutput(async () => {
+    const csv = pointsCsv();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Datasets' }).click();
+    await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
+    await page.getByLabel('File').setInputFiles({ name: 'clouds.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
+    // The label column is offered from the header row, the last column first.
+    assert.equal(await page.getByLabel('Label column').inputValue(), 'label');
+    await page.getByLabel('Name (optional)').fill('two clouds');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.waitForURL(/\/ui\/datasets\/ds_/);
+    datasetId = decodeURIComponent(page.url().split('/').pop() as string);
+    const stats = page.getByTestId('feature-stats');
+    await stats.waitFor();
+    const firstRow = stats.locator('tbody tr').first();
+    assert.equal(await firstRow.locator('th').textContent(), 'x1');
+    const shownMean = Number(await firstRow.locator('td').first().textContent());
+    // Shown with 4 significant digits.
+    assert.ok(Math.abs(shownMean - csv.meanX1) <= 1e-3 * Math.abs(csv.meanX1), `mean of x1: shown ${shownMean}, expected ${csv.meanX1}`);
+    await page.getByText('500', { exact: true }).waitFor();
+    await assertLabelled(page);
+    await screenshot(page, 'dataset');
+    browser.assertNoProblems();
+  }));
+
+  test('a job from the form: a rejected field is shown, then the curves gain points as epochs finish', withServiceOutput(async () => {
+    await page.getByRole('link', { name: 'Train a model on it' }).click();
+    await page.getByRole('heading', { name: 'New training job' }).waitFor();
+    assert.equal(await page.getByLabel('Dataset').inputValue(), datasetId);
+    // The task follows the dataset's classes once its statistics have loaded.
+    await page.getByText('two clouds: 500 rows').waitFor();
+    assert.equal(await page.getByLabel('Task').inputValue(), 'binary');
+
+    // The API's 400 is shown with its message and field, and that control is marked and focused.
+    const hidden = page.getByLabel('Hidden layers (units, comma-separated)');
+    await hidden.fill('0');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(String(await alert.textContent()), /model\.hidden\[0\]/);
+    assert.equal(await hidden.getAttribute('aria-invalid'), 'true');
+    assert.equal(await hidden.evaluate((el) => el === document.activeElement), true);
+    browser.assertNoProblems([400]);
+
+    await hidden.fill('32, 32');
+    await page.getByLabel('Epochs').fill(String(EPOCHS));
+    await page.getByLabel('Batch size').fill('4');
+    await page.getByLabel('Learning rate').fill('0.003');
+    await page.getByLabel('Seed (optional)').fill('7');
+    await assertLabelled(page);
+    await screenshot(page, 'new-job');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.waitForURL(/\/ui\/jobs\/job_/);
+    jobId = page.url().split('/').pop() as string;
+
+    // Every number of points the loss chart draws, as it draws it.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { seenPoints: number[] }).seenPoints = seen;
+      new MutationObserver(() => {
+        const n = Number(document.querySelector('figure[data-chart="loss"]')?.getAttribute('data-points'));
+        if (Number.isInteger(n) && seen[seen.length - 1] !== n) seen.push(n);
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-points'] });
+    });
+    await page.locator('.page-head .status', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
+    // Training and validation: two points per epoch once the last epoch is drawn.
+    await page.locator(`figure[data-chart="loss"][data-points="${2 * EPOCHS}"]`).waitFor();
+    const seen = await page.evaluate(() => (window as unknown as { seenPoints: number[] }).seenPoints);
+    const growing = seen.filter((n) => n > 0 && n < 2 * EPOCHS);
+    assert.ok(growing.length >= 2, `the curve was drawn at ${JSON.stringify(seen)} points: it should grow epoch by epoch`);
+    assert.deepEqual([...seen].sort((a, b) => a - b), seen, `points never go back: ${JSON.stringify(seen)}`);
+    // The chart really drew them: one symbol per point (plus the legend's two).
+    assert.ok((await page.locator('figure[data-chart="loss"] .mark-symbol path').count()) >= 2 * EPOCHS);
+    await page.getByText(`Epoch ${EPOCHS} of ${EPOCHS}`).waitFor();
+    const status = await api(svc, 'GET', `/v1/training-jobs/${jobId}`);
+    assert.equal(status.body.status, 'completed');
+    modelId = status.body.modelId;
+    await page.getByRole('row', { name: `training.epochs ${EPOCHS}` }).waitFor();
+    await assertLabelled(page);
+    await screenshot(page, 'job');
+    browser.assertNoProblems();
+  }));
+
+  test('predicts with explain: the output matches the API and the BN trace reproduces by hand', withServiceOutput(async () => {
+    await page.getByRole('link', { name: modelId }).first().click();
+    await page.getByRole('heading', { name: `Model ${modelId}` }).waitFor();
+    // One field per feature, labelled with the dataset's feature names.
+    await page.getByLabel('x1').fill('1.5');
+    await page.getByLabel('x2').fill('-0.25');
+    assert.equal(await page.getByLabel('Explain (trace every BN layer)').isChecked(), true);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    const result = page.getByTestId('prediction');
+    await result.waitFor();
+
+    const expected = await api(svc, 'POST', `/v1/models/${modelId}/predict?explain=true`, { x: [1.5, -0.25] });
+    assert.equal(expected.status, 200);
+    assert.equal(Number(await page.getByTestId('predicted-y').textContent()), Number(expected.body.y[0].toPrecision(6)));
+    assert.equal(Number(await page.getByTestId('predicted-class').textContent()), expected.body.class);
+
+    // Two BN layers (hidden [32, 32]); in each row r = gamma * (h - mu) / sqrt(var + eps) + beta holds
+    // for the numbers as shown (6 significant digits).
+    const layers = result.locator('details.bn-trace');
+    assert.equal(await layers.count(), 2);
+    const rows = await layers.first().locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))),
+    );
+    assert.equal(rows.length, 32);
+    const eps = (await api(svc, 'GET', `/v1/models/${modelId}`)).body.spec.batchNorm.epsilon;
+    for (const [h, mu, variance, hhat, gamma, beta, r] of rows) {
+      const hhatByHand = (h - mu) / Math.sqrt(variance + eps);
+      assert.ok(Math.abs(hhatByHand - hhat) <= 1e-4 * Math.max(1, Math.abs(hhat)), `hhat ${hhat} vs ${hhatByHand}`);
+      assert.ok(Math.abs(gamma * hhat + beta - r) <= 1e-4 * Math.max(1, Math.abs(r)), `r ${r} vs ${gamma * hhat + beta}`);
+    }
+    assert.deepEqual(rows.map((row) => row[0]), expected.body.explanation.batchNorm[0].h.map((v: number) => Number(v.toPrecision(6))));
+    // Downloads are real links to the API's files.
+    const onnx = page.getByRole('link', { name: `epoch ${EPOCHS}: ONNX model` });
+    assert.equal(await onnx.getAttribute('href'), `/v1/models/${modelId}/checkpoints/${EPOCHS}/model.onnx`);
+    const [file] = await Promise.all([page.waitForEvent('download'), onnx.click()]);
+    assert.equal(file.suggestedFilename(), `${modelId}-epoch-${EPOCHS}.onnx`);
+    assert.ok((await fs.stat(await file.path())).size > 1000);
+    await assertLabelled(page);
+    await screenshot(page, 'model');
+    browser.assertNoProblems();
+  }));
+
+  test('cancels a running job from its page', withServiceOutput(async () => {
+    const submitted = await api(svc, 'POST', '/v1/training-jobs', {
+      datasetId: 'builtin:blobs',
+      model: { hidden: [64, 64], task: 'binary' },
+      training: { epochs: 1000, batchSize: 8, seed: 3 },
+    });
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    await page.goto(`${svc.baseUrl}/ui/jobs/${submitted.body.jobId}`);
+    await page.locator('.page-head .status', { hasText: 'running' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel the job' }).click();
+    await page.locator('.page-head .status', { hasText: 'cancelled' }).waitFor();
+    const done = await api(svc, 'GET', `/v1/training-jobs/${submitted.body.jobId}`);
+    assert.equal(done.body.status, 'cancelled');
+    assert.equal(await page.getByRole('button', { name: 'Cancel job' }).count(), 0, 'no cancel button on a finished job');
+    browser.assertNoProblems();
+  }));
+
+  test('keyboard: real links with a visible focus ring; every page fits a 390 px phone screen', withServiceOutput(async () => {
+    await page.goto(`${svc.baseUrl}/ui/models`);
+    await page.getByRole('table').waitFor();
+    // Tab order starts with the skip link, then the brand and the navigation.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Datasets');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    assert.notEqual(outline, 'none', 'the focused link shows a focus ring');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/ui\/datasets$/);
+    await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
+    await assertLabelled(page);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    const pages: [string, string][] = [
+      ['/ui/models', 'Models'],
+      [`/ui/jobs/${jobId}`, `Training job ${jobId}`],
+      [`/ui/models/${modelId}`, `Model ${modelId}`],
+      ['/ui/datasets', 'Datasets'],
+      [`/ui/datasets/${encodeURIComponent(datasetId)}`, `Dataset ${datasetId}`],
+      ['/ui/jobs/new', 'New training job'],
+    ];
+    for (const [url, heading] of pages) {
+      await page.goto(`${svc.baseUrl}${url}`);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertFitsWidth(page);
+      assert.ok(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).isVisible());
+    }
+    await page.goto(`${svc.baseUrl}/ui/jobs/${jobId}`);
+    await page.locator('figure[data-chart="loss"][data-points]').waitFor();
+    await screenshot(page, 'job-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${svc.baseUrl}/ui/models`);
+    await page.getByRole('table').waitFor();
+    await screenshot(page, 'models');
+    browser.assertNoProblems();
+  }));
+});

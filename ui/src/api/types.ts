@@ -1,0 +1,22 @@
+// The API's shapes, taken from the server's own TypeBox schemas (types only: nothing of the server is bundled).
+import type { Static } from 'typebox';
+import type {
+  BatchNormTrace as BatchNormTraceSchema,
+  ErrorResponse as ErrorResponseSchema,
+  ModelDetail as ModelDetailSchema,
+  ModelList as ModelListSchema,
+  PredictOneResponse as PredictOneSchema,
+} from '../../../src/api/routes/schemas.js';
+import type { JobAccepted as JobAcceptedSchema } from '../../../src/schemas/job.js';
+
+export type { JobStatus, JobStatusName } from '../../../src/schemas/job.js';
+export type { EpochMetrics, BatchNormLayer, CheckpointDocument } from '../../../src/schemas/checkpoint.js';
+export type { DatasetInfo } from '../../../src/schemas/dataset.js';
+export type { ModelRequest, TrainingOptions } from '../../../src/schemas/model-spec.js';
+
+export type ErrorBody = Static<typeof ErrorResponseSchema>;
+export type ModelDetail = Static<typeof ModelDetailSchema>;
+export type ModelSummary = Static<typeof ModelListSchema>['models'][number];
+export type PredictOne = Static<typeof PredictOneSchema>;
+export type BatchNormTrace = Static<typeof BatchNormTraceSchema>;
+export type JobAccepted = Static<typeof JobAcceptedSchema>;

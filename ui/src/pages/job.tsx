@@ -1,0 +1,184 @@
+// A training job: live loss and accuracy curves (over the job's event stream), progress, timing, the
+// options it was trained with, its error if it failed, and cancellation.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api/client.js';
+import { followJob } from '../api/job-events.js';
+import type { EpochMetrics, JobStatus, ModelDetail } from '../api/types.js';
+import { ApiErrorBox, FailureBox } from '../components/api-error.js';
+import { TrainingCurves } from '../components/training-curves.js';
+import { OptionsList } from '../components/options.js';
+import { EpochTable } from '../components/epoch-table.js';
+import { Fact, ModelFacts } from '../components/facts.js';
+import { StatusBadge, isActive } from '../components/status.js';
+import { useTitle } from '../components/use-title.js';
+import { fmtDate, fmtDuration, fmtInt } from '../format.js';
+import { epochsOfEvent, mergeEpochs } from '../jobs/epoch-metrics.js';
+import { elapsedMs, remainingMs } from '../jobs/timing.js';
+
+function isJobStatus(data: unknown): data is JobStatus {
+  return !!data && typeof data === 'object' && typeof (data as JobStatus).status === 'string' && !!(data as JobStatus).progress;
+}
+
+type Stream = 'connecting' | 'live' | 'reconnecting' | 'ended';
+
+export function JobPage({ jobId }: { jobId: string }) {
+  useTitle(`Job ${jobId}`);
+  const [status, setStatus] = useState<JobStatus>();
+  const [model, setModel] = useState<ModelDetail>();
+  const [history, setHistory] = useState<EpochMetrics[]>([]);
+  const [error, setError] = useState<unknown>();
+  const [stream, setStream] = useState<Stream>('connecting');
+  const [now, setNow] = useState(Date.now());
+
+  useEffect(() => {
+    const abort = new AbortController();
+    const { signal } = abort;
+    setStatus(undefined);
+    setModel(undefined);
+    setHistory([]);
+    setError(undefined);
+    const loadModel = async (modelId: string) => {
+      const detail = await api<ModelDetail>(`/v1/models/${modelId}`, { signal });
+      if (signal.aborted) return;
+      setModel(detail);
+      // Every saved epoch's metrics: the full history, whatever the event stream carries.
+      setHistory((h) => mergeEpochs(detail.checkpoints.map((c) => c.metrics), h));
+    };
+    (async () => {
+      const first = await api<JobStatus>(`/v1/training-jobs/${jobId}`, { signal });
+      if (signal.aborted) return;
+      setStatus(first);
+      setHistory((h) => mergeEpochs(h, first.history ?? []));
+      await loadModel(first.modelId);
+      await followJob(
+        jobId,
+        {
+          onEvent(event, data) {
+            setStream(isJobStatus(data) && isActive(data.status) ? 'live' : 'ended');
+            if (isJobStatus(data)) setStatus(data);
+            setHistory((h) => mergeEpochs(h, epochsOfEvent(event, data)));
+            // The final event: the model record now has every checkpoint and its final status.
+            if (isJobStatus(data) && !isActive(data.status)) void loadModel(data.modelId).catch(setError);
+          },
+          onReconnecting: (reconnecting) => setStream(reconnecting ? 'reconnecting' : 'live'),
+        },
+        signal,
+      );
+      if (!signal.aborted) setStream('ended');
+    })().catch((err: unknown) => {
+      if (!signal.aborted) setError(err);
+    });
+    return () => abort.abort();
+  }, [jobId]);
+
+  const active = status ? isActive(status.status) : false;
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+
+  const epochs = status?.progress.epochs ?? model?.training.epochs;
+  const classification = model ? model.spec.task !== 'regression' : true;
+
+  return (
+    <section>
+      <div class="page-head">
+        <h1>
+          Training job <code>{jobId}</code>
+        </h1>
+        {status && <StatusBadge status={status.status} />}
+      </div>
+      <ApiErrorBox error={error} title="The job could not be loaded" />
+      {status && (
+        <>
+          <JobSummary status={status} model={model} history={history} now={now} stream={stream} />
+          {status.status === 'failed' && status.error && <FailureBox title="The job failed" message={status.error} />}
+          {active && <CancelJob jobId={jobId} onStatus={setStatus} />}
+        </>
+      )}
+      {status && <TrainingCurves history={history} epochs={epochs} classification={classification} />}
+      {history.length > 0 && <EpochTable history={history} caption="Metrics per epoch" collapsed />}
+      {model && (
+        <div class="columns">
+          <OptionsList caption="Model (resolved, every default filled in)" options={{ model: model.spec }} />
+          <OptionsList caption="Training options" options={{ training: model.training }} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function JobSummary({ status, model, history, now, stream }: { status: JobStatus; model?: ModelDetail; history: EpochMetrics[]; now: number; stream: Stream }) {
+  const p = status.progress;
+  const inEpoch = p.batches && p.batch !== undefined && p.batch < p.batches ? ` (batch ${p.batch} of ${p.batches})` : '';
+  const left = remainingMs(status, history);
+  const samples = p.samplesPerSecond ?? history[history.length - 1]?.samplesPerSecond;
+  return (
+    <>
+      <div class="progress-line">
+        <label for="job-progress">
+          Epoch {p.epoch} of {p.epochs}
+          {inEpoch}
+        </label>
+        <progress id="job-progress" max={p.epochs} value={p.epoch + (inEpoch ? (p.batch as number) / (p.batches as number) : 0)} />
+        <span class="stream" aria-live="polite" data-stream={stream}>
+          {stream === 'live' ? 'live' : stream === 'reconnecting' ? 'reconnecting…' : stream === 'connecting' ? 'connecting…' : ''}
+        </span>
+      </div>
+      <dl class="facts">
+        <Fact term="Model">
+          <a href={`/ui/models/${status.modelId}`}>
+            <code>{status.modelId}</code>
+          </a>
+        </Fact>
+        {model && <ModelFacts model={model} />}
+        <Fact term="Samples/s">{fmtInt(samples)}</Fact>
+        <Fact term="Elapsed">{fmtDuration(elapsedMs(status, now))}</Fact>
+        <Fact term="Time left">{left === undefined ? (isActive(status.status) ? 'after the first epoch' : '–') : `about ${fmtDuration(left)}`}</Fact>
+        <Fact term="Attempts">{status.attempts}</Fact>
+        <Fact term="Backend">{status.backend ?? '–'}</Fact>
+        <Fact term="Submitted">{fmtDate(status.createdAt)}</Fact>
+        {status.finishedAt && <Fact term="Finished">{fmtDate(status.finishedAt)}</Fact>}
+      </dl>
+    </>
+  );
+}
+
+function CancelJob({ jobId, onStatus }: { jobId: string; onStatus: (s: JobStatus) => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const cancel = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      onStatus(await api<JobStatus>(`/v1/training-jobs/${jobId}`, { method: 'DELETE' }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+  return (
+    <div class="cancel">
+      {!confirming ? (
+        <button type="button" class="danger" onClick={() => setConfirming(true)} disabled={busy}>
+          Cancel job
+        </button>
+      ) : (
+        <div role="group" aria-label="Confirm cancellation">
+          <span>Stop training? The checkpoints saved so far are kept.</span>{' '}
+          <button type="button" class="danger" onClick={cancel} disabled={busy}>
+            Yes, cancel the job
+          </button>{' '}
+          <button type="button" class="secondary" onClick={() => setConfirming(false)} disabled={busy}>
+            Keep training
+          </button>
+        </div>
+      )}
+      <ApiErrorBox error={error} title="The job could not be cancelled" />
+    </div>
+  );
+}
