@@ -149,7 +149,8 @@ const datasetJsonCases: Case[] = [
   postDs({ name: 'constructor.prototype key', ...raw('{"features":[[1]],"labels":[0],"constructor":{"prototype":{"x":1}}}'), status: 400, message: /not valid JSON/ }),
   postDs({ name: 'application/xml', headers: { 'content-type': 'application/xml' }, payload: '<a/>', status: 415, message: /Unsupported Media Type/ }),
   postDs({ name: 'text/plain', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify(rows2), status: 415, field: 'Content-Type' }),
-  postDs({ name: 'multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 415, message: /Unsupported Media Type/ }),
+  postDs({ name: 'multipart/form-data without files', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 400, field: 'features', message: /features: is required/ }),
+  postDs({ name: 'multipart/form-data without a boundary', headers: { 'content-type': 'multipart/form-data' }, payload: 'x', status: 400, field: 'body' }),
   postDs({ name: 'application/csv (not text/csv)', headers: { 'content-type': 'application/csv' }, payload: 'a,y\n1,0\n', status: 415, message: /Unsupported Media Type/ }),
   postDs({ name: 'a body without Content-Type', payload: JSON.stringify(rows2), status: 415, message: /Unsupported Media Type/ }),
   postDs({ name: 'no body and no Content-Type', status: 400, field: 'body', message: /request body is required/ }),
@@ -261,7 +262,7 @@ const datasetCsvCases: Case[] = [
 const datasetGetCases: Case[] = [
   ...idCases('GET /v1/datasets/:id', 'GET', (id) => `/v1/datasets/${id}`, 'id'),
   { name: 'GET /v1/datasets/:id: builtin:..%2Fx', url: '/v1/datasets/builtin:..%2Fx', status: 400, field: 'id', message: /pattern/ },
-  { name: 'GET /v1/datasets/:id: unknown builtin', url: '/v1/datasets/builtin:nope', status: 404, field: 'id', message: /no dataset builtin:nope/ },
+  { name: 'GET /v1/datasets/:id: unknown builtin', url: '/v1/datasets/builtin:nope', status: 404, field: 'id', message: /no built-in dataset builtin:nope; the built-in datasets are builtin:blobs/ },
   { name: 'GET /v1/datasets/:id: unknown id', url: '/v1/datasets/ds_unknown', status: 404, field: 'id', message: /no dataset ds_unknown/ },
   {
     name: 'GET /v1/datasets/:id: malformed JSON body is ignored, the bad id is not',
