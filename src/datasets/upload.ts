@@ -127,7 +127,8 @@ export class UploadSession {
     } catch (err) {
       if (!(err instanceof DatasetError) || this.mode === 'body') throw err;
       // Located by the form field, the file and the place in it.
-      throw err.at(field, `${JSON.stringify(filename)}, ${err.field}: ${err.detail}`);
+      const where = err.field === field ? '' : `, ${err.field}`;
+      throw err.at(field, `${JSON.stringify(filename)}${where}: ${err.detail}`);
     }
   }
 
