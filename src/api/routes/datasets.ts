@@ -33,10 +33,12 @@ const file = (description: string) => ({ type: 'string', format: 'binary', descr
 const value = (description: string) => ({ type: 'string', description });
 
 /**
- * Documents the form (OpenAPI); validates nothing, as the parts are streamed in the handler, and
- * (without `type: object`) lets through the undefined body a multipart request has before that.
+ * Documents the form (OpenAPI). The parts are streamed and checked in the handler; what Fastify validates
+ * is the body a multipart request has before that, none (null), hence `nullable`.
  */
 const UploadForm = Type.Unsafe<unknown>({
+  type: 'object',
+  nullable: true,
   description: 'Files (CSV, NPY or IDX; each may be gzipped) and value fields; send value fields before the files',
   properties: {
     name: value('A display name'),
