@@ -222,9 +222,8 @@ export class UploadSession {
     let meta: ArrayMeta;
     let features: FeaturesState;
     let xSink: Promise<ByteSink>;
-    let ySink: Promise<ByteSink> | undefined;
+    let labelSink: LabelSink | undefined;
     let scratch = new Float32Array(0);
-    let yScratch = new Float32Array(0);
     return {
       begin: (m: ArrayMeta) => {
         meta = m;
@@ -239,10 +238,7 @@ export class UploadSession {
         // Opened now, awaited at the first rows; a failure is handled there (or by abort, if no rows come).
         xSink = this.writer.openFeatures(part, type);
         xSink.catch(() => undefined);
-        if (m.hasLabels) {
-          ySink = this.writer.openLabels(part);
-          ySink.catch(() => undefined);
-        }
+        if (m.hasLabels) labelSink = new LabelSink(this.writer.openLabels(part), this.tally);
       },
       rows: async (values: ValueBlock, n: number, labels?: Float64Array) => {
         const width = meta.width;
@@ -265,12 +261,7 @@ export class UploadSession {
         }
         features.stats.addRows(values, n);
         await (await xSink).write(bytes);
-        if (labels) {
-          if (yScratch.length < n) yScratch = new Float32Array(n);
-          yScratch.set(labels.subarray(0, n));
-          this.tally.add(labels.subarray(0, n));
-          await (await ySink!).write(new Uint8Array(yScratch.buffer, 0, n * 4));
-        }
+        if (labels) await labelSink!.write(labels, n, (i) => meta.locate(features.rows + i, width));
         features.rows += n;
       },
     };
@@ -281,8 +272,7 @@ export class UploadSession {
     const part = FILE_FIELDS[file.field].part;
     let meta: ArrayMeta;
     let labels: LabelsState;
-    let sink: Promise<ByteSink>;
-    let scratch = new Float32Array(0);
+    let sink: LabelSink;
     return {
       begin: (m: ArrayMeta) => {
         meta = m;
@@ -299,25 +289,42 @@ export class UploadSession {
         }
         labels = { file, rows: 0 };
         state.labels = labels;
-        sink = this.writer.openLabels(part);
-        sink.catch(() => undefined);
+        sink = new LabelSink(this.writer.openLabels(part), this.tally);
       },
       rows: async (values: ValueBlock, n: number) => {
         if (labels.rows + n > this.limits.maxRows) {
           throw new DatasetError(meta.locate(this.limits.maxRows, 0), `more than ${this.limits.maxRows} labels (MAX_ROWS)`);
         }
         this.count(n * 4, file.field);
-        if (scratch.length < n) scratch = new Float32Array(n);
-        for (let i = 0; i < n; i++) {
-          const problem = valueProblem(values[i]);
-          if (problem !== undefined) throw new DatasetError(meta.locate(labels.rows + i, 0), problem);
-          scratch[i] = values[i];
-        }
-        this.tally.add(values.subarray(0, n));
-        await (await sink).write(new Uint8Array(scratch.buffer, 0, n * 4));
+        await sink.write(values, n, (i) => meta.locate(labels.rows + i, 0));
         labels.rows += n;
       },
     };
+  }
+}
+
+/** Labels into their float32 file: each checked (finite, within bounds) and tallied for `classes`. */
+class LabelSink {
+  private scratch = new Float32Array(0);
+
+  constructor(
+    private readonly sink: Promise<ByteSink>,
+    private readonly tally: ClassTally,
+  ) {
+    // Opened now, awaited at the first labels; a failure is handled there (or by abort, if none come).
+    sink.catch(() => undefined);
+  }
+
+  async write(values: ArrayLike<number>, n: number, locate: (i: number) => string): Promise<void> {
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    const out = this.scratch.subarray(0, n);
+    for (let i = 0; i < n; i++) {
+      const problem = valueProblem(values[i]);
+      if (problem !== undefined) throw new DatasetError(locate(i), problem);
+      out[i] = values[i];
+    }
+    this.tally.add(out);
+    await (await this.sink).write(new Uint8Array(out.buffer, out.byteOffset, n * 4));
   }
 }
 

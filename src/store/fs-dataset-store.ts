@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetData, DatasetInfo, DatasetPart, FeatureType, PartName, PartStorage } from '../schemas/dataset.js';
 import { memoryPartReader, partFromRows } from '../datasets/arrays.js';
-import { TMP_PREFIX, fsyncDir, isErrno, readJson, uniqueSuffix, writeFileAtomic } from '../util/atomic-file.js';
+import { TMP_PREFIX, fsyncDir, isErrno, openIfExists, readJson, uniqueSuffix, writeFileAtomic } from '../util/atomic-file.js';
 import { isStorableId, requireId, type FsLayout } from './fs-layout.js';
 import type { ByteSink, DatasetWriter, PartReader, Store } from './store.js';
 
@@ -86,13 +86,8 @@ async function openSink(file: string): Promise<ByteSink> {
 
 /** Fills `target` with the whole file; null when the file is gone (the dataset was deleted meanwhile). */
 async function readWhole(file: string, target: Uint8Array): Promise<Uint8Array | null> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
-    throw err;
-  }
+  const handle = await openIfExists(file);
+  if (!handle) return null;
   try {
     const { size } = await handle.stat();
     if (size !== target.byteLength) throw new Error(`${file} has ${size} bytes, expected ${target.byteLength}: the data directory is damaged`);
@@ -264,20 +259,15 @@ export function fsDatasetStore(layout: FsLayout): DatasetStore {
       const dir = layout.datasetDir(id);
       const xFile = path.join(dir, featuresFileName(part, p.storage.features));
       const yFile = path.join(dir, labelsFileName(part));
-      let xHandle: fs.FileHandle;
-      let yHandle: fs.FileHandle;
-      try {
-        xHandle = await fs.open(xFile, 'r');
-      } catch (err) {
-        if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
-        throw err;
-      }
-      try {
-        yHandle = await fs.open(yFile, 'r');
-      } catch (err) {
+      const xHandle = await openIfExists(xFile);
+      if (!xHandle) return null;
+      const yHandle = await openIfExists(yFile).catch(async (err: unknown) => {
         await xHandle.close();
-        if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
         throw err;
+      });
+      if (!yHandle) {
+        await xHandle.close();
+        return null;
       }
       const xBytes = BYTES[p.storage.features];
       return {
