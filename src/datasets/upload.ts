@@ -154,7 +154,7 @@ export class UploadSession {
       stats: train.stats.result(this.scale),
       storage: { features: train.type, scale: this.scale },
       ...(test && { test: { rows: test.rows, stats: test.stats.result(this.scale), storage: { features: test.type, scale: this.scale } } }),
-      source: `upload: ${files.map((f) => `${f.field}=${f.filename}`).join(', ')}`.slice(0, 400),
+      source: this.mode === 'body' ? 'upload: text/csv body' : `upload: ${files.map((f) => `${f.field}=${f.filename}`).join(', ')}`.slice(0, 400),
       createdAt,
     };
     await this.writer.commit(info);
