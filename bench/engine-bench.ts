@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train, type BackendPreference } from '../src/model/index.js';
 import { createPrng } from '../src/util/prng.js';
+import { partFromRows } from '../src/datasets/arrays.js';
 import { createFoldedEngine } from '../src/inference/index.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 
@@ -38,7 +39,7 @@ async function benchEngine(data: ReturnType<typeof syntheticData>) {
     modelId: 'bench',
     spec,
     training,
-    data,
+    data: partFromRows(data.features, data.labels),
   });
   const wallMs = performance.now() - t0;
   const checkpointBytes = JSON.stringify(res.last.checkpoint).length + JSON.stringify(res.last.state).length;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatasetError } from '../src/datasets/errors.js';
-import { validateDatasetRows } from '../src/datasets/validate.js';
+import { checkDatasetForModel, checkLabelsForTask, checkRow, validateDatasetRows } from '../src/datasets/validate.js';
 
 const limits = { maxRows: 100, maxFeatures: 3 };
 
@@ -15,9 +15,31 @@ function fails(field: string, run: () => unknown, message?: RegExp) {
   });
 }
 
-test('valid rows come back as DatasetData', () => {
-  const data = validateDatasetRows([[1, 2], [3, 4]], [0, 1], limits, ['a', 'b']);
-  assert.deepEqual(data, { features: [[1, 2], [3, 4]], labels: [0, 1] });
+test('valid rows come back once converted: a float32 part', () => {
+  const part = validateDatasetRows([[1, 2], [3, 0.1]], [0, 1], limits, ['a', 'b']);
+  assert.deepEqual(part, { rows: 2, features: 2, x: Float32Array.from([1, 2, 3, 0.1]), scale: 1, y: Float32Array.from([0, 1]) });
+});
+
+test("one row (a prediction's input) is checked by the same rules, with the caller's wording for its length", () => {
+  assert.doesNotThrow(() => checkRow([0.5, -1e30], 2, 'x'));
+  fails('x', () => checkRow([0.5], 2, 'x', (n) => `has ${n} values; the model expects inputDim=2 features`), /^x: has 1 values; the model expects inputDim=2 features$/);
+  fails('x[1]', () => checkRow([0.5, Infinity], 2, 'x'), /finite/);
+  fails('instances[3][0]', () => checkRow([1e31, 1], 2, 'instances[3]'), /magnitude/);
+  fails('x', () => checkRow('1,2', 2, 'x'), /array of numbers/);
+});
+
+test('labels against a task, and a dataset against a model by its info alone', () => {
+  assert.doesNotThrow(() => checkLabelsForTask([0, 1, 1], 'binary', 1, 'labels'));
+  fails('labels[1]', () => checkLabelsForTask([0, 2], 'binary', 1, 'labels'), /must be 0 or 1 for a binary task \(got 2\)/);
+  fails('test.labels[7]', () => checkLabelsForTask([3], 'multiclass', 3, 'test.labels', 7), /integer class in \[0, 3\)/);
+  assert.doesNotThrow(() => checkLabelsForTask([-4.5], 'regression', 1, 'labels'));
+  const info = { id: 'ds_x', features: 4, classes: 3 };
+  assert.doesNotThrow(() => checkDatasetForModel(info, { inputDim: 4, outputDim: 3, task: 'multiclass' }, 'datasetId'));
+  assert.doesNotThrow(() => checkDatasetForModel({ ...info, classes: undefined }, { inputDim: 4, outputDim: 1, task: 'regression' }, 'datasetId'));
+  fails('datasetId', () => checkDatasetForModel(info, { inputDim: 5, outputDim: 3, task: 'multiclass' }, 'datasetId'), /ds_x has 4 features per row; the model takes inputDim=5/);
+  fails('datasetId', () => checkDatasetForModel(info, { inputDim: 4, outputDim: 1, task: 'binary' }, 'datasetId'), /labels of ds_x are 0 to 2; a binary task takes labels 0 and 1/);
+  fails('datasetId', () => checkDatasetForModel(info, { inputDim: 4, outputDim: 2, task: 'multiclass' }, 'datasetId'), /go up to 2; the model has outputDim=2/);
+  fails('datasetId', () => checkDatasetForModel({ ...info, classes: undefined }, { inputDim: 4, outputDim: 2, task: 'multiclass' }, 'datasetId'), /not all integers >= 0/);
 });
 
 test('every problem names its field', () => {

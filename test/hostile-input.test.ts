@@ -149,7 +149,8 @@ const datasetJsonCases: Case[] = [
   postDs({ name: 'constructor.prototype key', ...raw('{"features":[[1]],"labels":[0],"constructor":{"prototype":{"x":1}}}'), status: 400, message: /not valid JSON/ }),
   postDs({ name: 'application/xml', headers: { 'content-type': 'application/xml' }, payload: '<a/>', status: 415, message: /Unsupported Media Type/ }),
   postDs({ name: 'text/plain', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify(rows2), status: 415, field: 'Content-Type' }),
-  postDs({ name: 'multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 415, message: /Unsupported Media Type/ }),
+  postDs({ name: 'multipart/form-data without files', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 400, field: 'features', message: /features: is required/ }),
+  postDs({ name: 'multipart/form-data without a boundary', headers: { 'content-type': 'multipart/form-data' }, payload: 'x', status: 400, field: 'body' }),
   postDs({ name: 'application/csv (not text/csv)', headers: { 'content-type': 'application/csv' }, payload: 'a,y\n1,0\n', status: 415, message: /Unsupported Media Type/ }),
   postDs({ name: 'a body without Content-Type', payload: JSON.stringify(rows2), status: 415, message: /Unsupported Media Type/ }),
   postDs({ name: 'no body and no Content-Type', status: 400, field: 'body', message: /request body is required/ }),
@@ -261,7 +262,7 @@ const datasetCsvCases: Case[] = [
 const datasetGetCases: Case[] = [
   ...idCases('GET /v1/datasets/:id', 'GET', (id) => `/v1/datasets/${id}`, 'id'),
   { name: 'GET /v1/datasets/:id: builtin:..%2Fx', url: '/v1/datasets/builtin:..%2Fx', status: 400, field: 'id', message: /pattern/ },
-  { name: 'GET /v1/datasets/:id: unknown builtin', url: '/v1/datasets/builtin:nope', status: 404, field: 'id', message: /no dataset builtin:nope/ },
+  { name: 'GET /v1/datasets/:id: unknown builtin', url: '/v1/datasets/builtin:nope', status: 404, field: 'id', message: /no built-in dataset builtin:nope; the built-in datasets are builtin:blobs/ },
   { name: 'GET /v1/datasets/:id: unknown id', url: '/v1/datasets/ds_unknown', status: 404, field: 'id', message: /no dataset ds_unknown/ },
   {
     name: 'GET /v1/datasets/:id: malformed JSON body is ignored, the bad id is not',
@@ -508,6 +509,36 @@ const predictCases: Case[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------------
+// POST /v1/models/:modelId/evaluate
+
+const evaluateUrl = `/v1/models/${MODEL}/evaluate`;
+const evaluate = (c: Omit<Case, 'method' | 'url'> & { url?: string }): Case => ({ method: 'POST', url: evaluateUrl, ...c, name: `evaluate: ${c.name}` });
+
+const evaluateCases: Case[] = [
+  evaluate({ name: 'malformed JSON', ...raw('{"datasetId": '), status: 400, message: /not valid JSON/ }),
+  evaluate({ name: 'no body, no Content-Type', status: 400, field: 'body' }),
+  evaluate({ name: 'text/csv', headers: CSV_CT, payload: 'a,y\n1,0\n', status: 415, field: 'Content-Type' }),
+  evaluate({ name: 'multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 415, field: 'Content-Type' }),
+  evaluate({ name: 'missing datasetId', payload: {}, status: 400, field: 'datasetId', message: /datasetId is required/ }),
+  evaluate({ name: 'datasetId a number', payload: { datasetId: 7 }, status: 400, field: 'datasetId' }),
+  evaluate({ name: 'datasetId with a traversal', payload: { datasetId: '../etc/passwd' }, status: 400, field: 'datasetId', message: /not a dataset id/ }),
+  evaluate({ name: 'datasetId builtin with an unknown option', payload: { datasetId: 'builtin:mnist?scale=big' }, status: 400, field: 'datasetId', message: /not a dataset id/ }),
+  evaluate({ name: 'unknown dataset', payload: { datasetId: 'ds_unknown' }, status: 404, field: 'datasetId', message: /no dataset ds_unknown/ }),
+  evaluate({ name: 'no test part (builtin:blobs)', payload: { datasetId: 'builtin:blobs' }, status: 400, field: 'split', message: /has no test part/ }),
+  evaluate({ name: 'features differ from inputDim', payload: { datasetId: 'builtin:blobs', split: 'train' }, status: 400, field: 'datasetId', message: /inputDim=3/ }),
+  evaluate({ name: 'split unknown', payload: { datasetId: 'builtin:blobs', split: 'validation' }, status: 400, field: 'split', message: /must be one of/ }),
+  evaluate({ name: 'checkpoint 0', payload: { datasetId: 'builtin:blobs', checkpoint: 0 }, status: 400, field: 'checkpoint' }),
+  evaluate({ name: 'checkpoint "1"', payload: { datasetId: 'builtin:blobs', checkpoint: '1' }, status: 400, field: 'checkpoint' }),
+  evaluate({ name: 'checkpoint 2 (no such epoch)', payload: { datasetId: 'builtin:blobs', checkpoint: 2 }, status: 404, field: 'checkpoint', message: /no checkpoint for epoch 2/ }),
+  evaluate({ name: 'unknown field', payload: { datasetId: 'builtin:blobs', colour: 'red' }, status: 400, field: 'colour', message: /not a known field/ }),
+  evaluate({ name: 'unknown model', url: '/v1/models/mdl_unknown/evaluate', payload: { datasetId: 'builtin:blobs' }, status: 404, field: 'modelId', message: /no model mdl_unknown/ }),
+  ...idCases('POST /v1/models/:modelId/evaluate', 'POST', (id) => `/v1/models/${id}/evaluate`, 'modelId', { payload: { datasetId: 'builtin:blobs' } }).map((c) => ({
+    ...c,
+    name: `evaluate: ${c.name}`,
+  })),
+];
+
+// ---------------------------------------------------------------------------------------------------------
 
 function checkErrorShape(res: { statusCode: number; headers: Record<string, unknown>; body: string }, c: Case): void {
   let body: Record<string, unknown>;
@@ -548,6 +579,7 @@ const ALL: [string, Case[]][] = [
   ['/v1/training-jobs/:jobId (GET, DELETE, events)', jobCases],
   ['/v1/models (list, detail, checkpoints, artifacts)', modelCases],
   ['POST /v1/models/:modelId/predict', predictCases],
+  ['POST /v1/models/:modelId/evaluate', evaluateCases],
 ];
 
 for (const [group, cases] of ALL) {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/index.js';
 import type { ModelRequest } from '../src/schemas/model-spec.js';
 import type { TfjsArtifacts } from '../src/schemas/checkpoint.js';
-import { maxAbsDiff, predictByHand, randomMatrix } from './model-helpers.js';
+import { maxAbsDiff, predictByHand, randomMatrix, toPart } from './model-helpers.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -29,7 +29,7 @@ for (const c of cases) {
     const data = randomMatrix(12, 120, 3, (x, i) => (c.model.task === 'multiclass' ? i % 4 : c.model.task === 'binary' ? (x[0] > 0 ? 1 : 0) : x[1]));
     const training = resolveTraining({ epochs: 3, batchSize: 16, seed: 6 });
     const spec = resolveSpec(c.model, { inputDim: 3, outputDim: c.outputDim }, training.seed);
-    const res = await train({ modelId: 'a', spec, training, data });
+    const res = await train({ modelId: 'a', spec, training, data: toPart(data) });
     const model = await load(res.last.artifacts);
     try {
       // every checkpoint layer is one layer of the Sequential model, by name and in order

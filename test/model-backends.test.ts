@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/index.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import type { ModelRequest } from '../src/schemas/model-spec.js';
-import { maxAbsDiff, randomMatrix } from './model-helpers.js';
+import { maxAbsDiff, randomMatrix, toPart } from './model-helpers.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -35,7 +35,7 @@ for (const model of models) {
     const spec = resolveSpec(model, { inputDim: 4, outputDim }, training.seed);
     const run = async (backend: 'wasm' | 'cpu') => {
       await tf.setBackend(backend);
-      const res = await train({ modelId: backend, spec, training, data });
+      const res = await train({ modelId: backend, spec, training, data: toPart(data) });
       return { values: flat(res.last.checkpoint), loss: res.history[1].loss, valLoss: res.history[1].valLoss! };
     };
     const wasm = await run('wasm');

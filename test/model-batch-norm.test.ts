@@ -11,7 +11,7 @@ import { createTrainStep } from '../src/model/train-step.js';
 import { createPrng } from '../src/util/prng.js';
 import type { BatchNormLayer } from '../src/schemas/checkpoint.js';
 import type { ModelRequest, ModelSpec } from '../src/schemas/model-spec.js';
-import { columnStats, maxAbsDiff, randomMatrix } from './model-helpers.js';
+import { columnStats, maxAbsDiff, randomMatrix, toPart } from './model-helpers.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -76,7 +76,7 @@ for (const estimator of ['biased', 'unbiased'] as const) {
       weightInit: { method: 'uniform', min: -0.5, max: 0.5 },
     };
     const spec = resolveSpec(model, { inputDim: 3, outputDim: 1 }, training.seed);
-    const res = await train({ modelId: 'ema', spec, training, data });
+    const res = await train({ modelId: 'ema', spec, training, data: toPart(data) });
 
     // h = x . W0 from the initial weights, drawn by hand from the same PRNG stream
     const p = createPrng(spec.weightInit.seed);
@@ -208,7 +208,7 @@ for (const vt of variants) {
     try {
       const x = tf.tensor2d(data.features);
       const y = vt.task === 'multiclass' ? tf.tensor1d(data.labels, 'int32') : tf.tensor2d(data.labels, [7, 1]);
-      const mine = step.gradients(pack(data, 3, vt.task), [0, 1, 2, 3, 4, 5, 6]);
+      const mine = step.gradients(pack(toPart(data), vt.task), [0, 1, 2, 3, 4, 5, 6]);
       const auto = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => referenceLoss(net, x, y), net.trainable);
         return { loss: value.dataSync()[0], grads: net.trainable.map((v) => Array.from(grads[v.name].dataSync())) };

@@ -2,6 +2,8 @@
 import type { CheckpointDocument, CheckpointLayer } from '../src/schemas/checkpoint.js';
 import { createPrng } from '../src/util/prng.js';
 import type { Matrix } from '../src/model/types.js';
+import type { DatasetPart } from '../src/schemas/dataset.js';
+import { partFromRows } from '../src/datasets/arrays.js';
 
 /** A prediction computed by hand from the checkpoint's layers, with the frozen statistics. */
 export function predictByHand(layers: readonly CheckpointLayer[], x: readonly number[]): number[] {
@@ -90,4 +92,9 @@ export function columnStats(h: number[][]): { mean: number[]; variance: number[]
   for (const row of h) row.forEach((v, j) => (mean[j] += v / m));
   for (const row of h) row.forEach((v, j) => (variance[j] += (v - mean[j]) ** 2 / m));
   return { mean, variance };
+}
+
+/** Rows as the engine takes them (a float32 dataset part). */
+export function toPart(m: Matrix): DatasetPart {
+  return partFromRows(m.features, m.labels);
 }

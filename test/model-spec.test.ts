@@ -13,6 +13,7 @@ import {
   validateTraining,
 } from '../src/model/index.js';
 import type { ModelSpec } from '../src/schemas/model-spec.js';
+import { toPart } from './model-helpers.js';
 
 const base = (): ModelSpec => resolveSpec({ hidden: [4, 3], task: 'binary' }, { inputDim: 2, outputDim: 1 }, 42);
 
@@ -91,34 +92,37 @@ test('8. invalid specifications are rejected with the field and the problem name
 
 test('8. invalid data is rejected with the cell and the problem named', () => {
   const bin = base();
-  const ok = { features: [[0, 1], [2, 3], [4, 5]], labels: [0, 1, 1] };
+  const part = (features: number[][], labels: number[]) => toPart({ features, labels });
+  const ok = part([[0, 1], [2, 3], [4, 5]], [0, 1, 1]);
   validateData(bin, ok);
-  rejects(() => validateData(bin, { features: [], labels: [] }), 'data.features', /at least one row/);
-  rejects(() => validateData(bin, { features: [[0, 1], [2, NaN]], labels: [0, 1] }), 'data.features[1][1]', /finite number \(got NaN\)/);
-  rejects(() => validateData(bin, { features: [[0, 1], [Infinity, 1]], labels: [0, 1] }), 'data.features[1][0]', /finite/);
-  rejects(() => validateData(bin, { features: [[0, 1], [2, 3, 4]], labels: [0, 1] }), 'data.features[1]', /has 3 values, expected 2/);
-  rejects(() => validateData(bin, { features: [[0], [2]], labels: [0, 1] }), 'data.features[0]', /has 1 values, expected 2/);
-  rejects(() => validateData(bin, { features: ok.features, labels: [0, 1] }), 'data.labels', /one label per row/);
-  rejects(() => validateData(bin, { features: ok.features, labels: [0, 2, 1] }), 'data.labels[1]', /must be 0 or 1/);
-  rejects(() => validateData(bin, { features: ok.features, labels: [0, 1, NaN] }), 'data.labels[2]', /finite/);
+  rejects(() => validateData(bin, { ...ok, rows: 0, x: new Float32Array(0), y: new Float32Array(0) }), 'data.features', /at least one row/);
+  rejects(() => validateData(bin, part([[0, 1], [2, NaN]], [0, 1])), 'data.features[1][1]', /finite number, got NaN/);
+  rejects(() => validateData(bin, part([[0, 1], [Infinity, 1]], [0, 1])), 'data.features[1][0]', /finite/);
+  rejects(() => validateData(bin, part([[0], [2]], [0, 1])), 'data.features', /has 1 values per row, expected 2 \(the model's inputDim\)/);
+  rejects(() => validateData(bin, { ...ok, y: new Float32Array([0, 1]) }), 'data.labels', /one per row/);
+  rejects(() => validateData(bin, part([[0, 1], [2, 3], [4, 5]], [0, 2, 1])), 'data.labels[1]', /must be 0 or 1/);
+  rejects(() => validateData(bin, part([[0, 1], [2, 3], [4, 5]], [0, 1, NaN])), 'data.labels[2]', /finite/);
   const multi = resolveSpec({ hidden: [3], task: 'multiclass' }, { inputDim: 2, outputDim: 3 }, 1);
-  validateData(multi, { features: ok.features, labels: [0, 2, 1] });
-  rejects(() => validateData(multi, { features: ok.features, labels: [0, 3, 1] }), 'data.labels[1]', /integer class in \[0, 3\)/);
-  rejects(() => validateData(multi, { features: ok.features, labels: [0, 1.5, 1] }), 'data.labels[1]', /integer class/);
-  rejects(() => validateData(multi, { features: ok.features, labels: [-1, 1, 1] }), 'data.labels[0]', /integer class/);
-  rejects(() => validateData(multi, { features: ok.features, labels: [0, 5, 1] }, 'validation'), 'validation.labels[1]', /integer class in \[0, 3\)/);
+  const rows = [[0, 1], [2, 3], [4, 5]];
+  validateData(multi, part(rows, [0, 2, 1]));
+  rejects(() => validateData(multi, part(rows, [0, 3, 1])), 'data.labels[1]', /integer class in \[0, 3\)/);
+  rejects(() => validateData(multi, part(rows, [0, 1.5, 1])), 'data.labels[1]', /integer class/);
+  rejects(() => validateData(multi, part(rows, [-1, 1, 1])), 'data.labels[0]', /integer class/);
+  rejects(() => validateData(multi, part(rows, [0, 5, 1]), 'validation'), 'validation.labels[1]', /integer class in \[0, 3\)/);
+  // uint8 parts are checked with their scale; their values are always finite
+  validateData(bin, { rows: 1, features: 2, x: Uint8Array.from([0, 255]), scale: 1 / 255, y: new Float32Array([1]) });
 });
 
 test('train() validates before touching tfjs-heavy work', async () => {
   const spec = base();
   spec.batchNorm.momentum = 1.5;
   await assert.rejects(
-    train({ modelId: 'x', spec, training: resolveTraining({ seed: 1 }), data: { features: [[0, 1]], labels: [0] } }),
+    train({ modelId: 'x', spec, training: resolveTraining({ seed: 1 }), data: toPart({ features: [[0, 1]], labels: [0] }) }),
     (err: unknown) => err instanceof SpecError && err.field === 'model.batchNorm.momentum',
   );
   const tiny = base();
   await assert.rejects(
-    train({ modelId: 'x', spec: tiny, training: resolveTraining({ seed: 1, validationSplit: 0.5 }), data: { features: [[0, 1]], labels: [0] } }),
+    train({ modelId: 'x', spec: tiny, training: resolveTraining({ seed: 1, validationSplit: 0.5 }), data: toPart({ features: [[0, 1]], labels: [0] }) }),
     (err: unknown) => err instanceof SpecError && err.field === 'training.validationSplit',
   );
 });

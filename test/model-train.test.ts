@@ -14,7 +14,7 @@ import {
 } from '../src/model/index.js';
 import type { CheckpointDocument, TrainingState } from '../src/schemas/checkpoint.js';
 import type { ModelRequest, TrainingOptions } from '../src/schemas/model-spec.js';
-import { accuracyOf, blobs, maxAbsDiff, randomMatrix } from './model-helpers.js';
+import { accuracyOf, blobs, maxAbsDiff, randomMatrix, toPart } from './model-helpers.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -48,8 +48,8 @@ test("6. a BN model learns the blobs problem (>= 0.8 test accuracy with frozen s
     modelId: 'blobs',
     spec,
     training,
-    data,
-    validation: held,
+    data: toPart(data),
+    validation: toPart(held),
     onProgress: (p) => {
       if (p.kind === 'batch' && p.epoch === 1 && p.batch === 1) firstBatchLoss = p.loss;
     },
@@ -75,7 +75,7 @@ test('the same seed gives the same result; another seed does not', async () => {
   const data = randomMatrix(21, 200, 4, (x) => (x[0] + x[1] * x[2] > 0 ? 1 : 0));
   const run = async (seed: number) => {
     const { spec, training } = setup({ hidden: [8, 8], task: 'binary' }, { epochs: 3, batchSize: 16, seed }, 4);
-    return train({ modelId: 'det', spec, training, data });
+    return train({ modelId: 'det', spec, training, data: toPart(data) });
   };
   const [a, b, c] = [await run(3), await run(3), await run(4)];
   assert.deepEqual(flatLayers(a.last.checkpoint), flatLayers(b.last.checkpoint));
@@ -89,11 +89,11 @@ for (const optimizer of ['adam', 'momentum', 'sgd'] as const) {
     const model: ModelRequest = { hidden: [16, 8], task: 'multiclass', batchNorm: { varianceEstimator: 'unbiased' } };
     const opts = { batchSize: 32, seed: 17, optimizer, validationSplit: 0.2 };
     const straight = setup(model, { ...opts, epochs: 4 }, 5, 3);
-    const full = await train({ modelId: 'r', ...straight, data });
+    const full = await train({ modelId: 'r', ...straight, data: toPart(data) });
 
     const saved: SavedCheckpoint[] = [];
     const firstHalf = setup(model, { ...opts, epochs: 2 }, 5, 3);
-    await train({ modelId: 'r', ...firstHalf, data, onCheckpoint: (s) => void saved.push(s) });
+    await train({ modelId: 'r', ...firstHalf, data: toPart(data), onCheckpoint: (s) => void saved.push(s) });
     assert.deepEqual(saved.map((s) => s.checkpoint.epoch), [1, 2]);
     const resume = JSON.parse(JSON.stringify({ checkpoint: saved[1].checkpoint, state: saved[1].state })) as {
       checkpoint: CheckpointDocument;
@@ -104,7 +104,7 @@ for (const optimizer of ['adam', 'momentum', 'sgd'] as const) {
     const resumed = await train({
       modelId: 'r',
       ...straight,
-      data,
+      data: toPart(data),
       resume,
       onProgress: (p: TrainingProgress) => void epochs.push(p.epoch),
     });
@@ -128,7 +128,7 @@ test('an AbortSignal stops training at a batch boundary with TrainingCancelledEr
       modelId: 'c',
       spec,
       training,
-      data,
+      data: toPart(data),
       signal: ac.signal,
       onCheckpoint: (s) => void checkpoints.push(s.checkpoint.epoch),
       onProgress: (p) => {
@@ -154,7 +154,7 @@ test('a cancel that arrives through the event loop stops a run of epochs shorter
   let lastEpoch = 0;
   try {
     await assert.rejects(
-      train({ modelId: 'y', spec, training, data, signal: ac.signal, onCheckpoint: (s) => void (lastEpoch = s.checkpoint.epoch) }),
+      train({ modelId: 'y', spec, training, data: toPart(data), signal: ac.signal, onCheckpoint: (s) => void (lastEpoch = s.checkpoint.epoch) }),
       (err: unknown) => err instanceof TrainingCancelledError && err.lastSavedEpoch === lastEpoch,
     );
   } finally {
@@ -174,7 +174,7 @@ test('a diverging run throws TrainingDivergedError and does not checkpoint that 
   const checkpoints: number[] = [];
   let diverged: TrainingDivergedError | undefined;
   await assert.rejects(
-    train({ modelId: 'd', spec, training, data, onCheckpoint: (s) => void checkpoints.push(s.checkpoint.epoch) }),
+    train({ modelId: 'd', spec, training, data: toPart(data), onCheckpoint: (s) => void checkpoints.push(s.checkpoint.epoch) }),
     (err: unknown) => {
       if (err instanceof TrainingDivergedError) diverged = err;
       return diverged !== undefined && /NaN or infinite/.test(diverged.message);
@@ -192,12 +192,12 @@ test('a last batch of one row joins the batch before it; batch size 1 with BN is
   const data = randomMatrix(12, 65, 2, (x) => x[0] + x[1]);
   const { spec, training } = setup({ hidden: [4], task: 'regression' }, { epochs: 1, batchSize: 16, seed: 5, validationSplit: 0, progressEveryBatches: 1 }, 2);
   const progress: TrainingProgress[] = [];
-  await train({ modelId: 'one', spec, training, data, onProgress: (p) => void progress.push({ ...p }) });
+  await train({ modelId: 'one', spec, training, data: toPart(data), onProgress: (p) => void progress.push({ ...p }) });
   const batches = progress.filter((p) => p.kind === 'batch');
   assert.deepEqual(batches.map((p) => p.batch), [1, 2, 3, 4]);
   assert.equal(batches[0].batches, 4);
   await assert.rejects(
-    train({ modelId: 'bs1', spec, training: { ...training, batchSize: 1 }, data }),
+    train({ modelId: 'bs1', spec, training: { ...training, batchSize: 1 }, data: toPart(data) }),
     (err: unknown) => err instanceof SpecError && err.field === 'training.batchSize' && /batch of one row/.test(err.message),
   );
 });
@@ -206,7 +206,7 @@ test('epoch and batch progress, metrics and checkpoint contents', async () => {
   const data = randomMatrix(9, 100, 2, (x) => x[0] - x[1]);
   const { spec, training } = setup({ hidden: [4], task: 'regression', batchNorm: { placement: 'after-activation' } }, { epochs: 2, batchSize: 30, seed: 4, progressEveryBatches: 2 }, 2);
   const progress: TrainingProgress[] = [];
-  const res = await train({ modelId: 'p', spec, training, data, onProgress: (p) => void progress.push({ ...p }) });
+  const res = await train({ modelId: 'p', spec, training, data: toPart(data), onProgress: (p) => void progress.push({ ...p }) });
   // 80 training rows (validationSplit 0.2) in batches of 30: 3 batches, the last one partial
   assert.deepEqual(progress.map((p) => `${p.kind}:${p.epoch}.${p.batch}/${p.batches}`), ['batch:1.2/3', 'epoch:1.3/3', 'batch:2.2/3', 'epoch:2.3/3']);
   const m = res.history[1];

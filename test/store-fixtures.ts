@@ -6,6 +6,20 @@ import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT } from '../src/schemas/checkpo
 import type { CheckpointDocument, EpochMetrics, TfjsArtifacts, TrainingState } from '../src/schemas/checkpoint.js';
 import type { ModelSpec, ResolvedTraining } from '../src/schemas/model-spec.js';
 import type { ModelRecord } from '../src/store/store.js';
+import type { DatasetInfo } from '../src/schemas/dataset.js';
+
+/** The info of a float32 dataset of `rows` rows of 2 features (statistics are not checked by the store). */
+export const datasetInfo = (id: string, rows = 3): DatasetInfo => ({
+  id,
+  name: 'tiny',
+  rows,
+  features: 2,
+  featureNames: ['a', 'b'],
+  classes: 2,
+  stats: { mean: [1, 2], std: [0.5, 0.25], min: [0, 1], max: [2, 3] },
+  storage: { features: 'float32', scale: 1 },
+  createdAt: '2024-01-01T00:00:00.000Z',
+});
 
 export async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bn-store-'));

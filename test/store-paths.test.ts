@@ -45,6 +45,8 @@ test('hostile ids read as null, writes throw, and nothing is touched outside the
     const label = JSON.stringify(id);
     assert.equal(await store.getDatasetInfo(id), null, label);
     assert.equal(await store.getDatasetData(id), null, label);
+    assert.equal(await store.openDatasetPart(id, 'train'), null, label);
+    assert.equal(await store.deleteDataset(id), false, label);
     assert.equal(await store.getModel(id), null, label);
     assert.equal(await store.updateModel(id, { status: 'failed' }), null, label);
     assert.deepEqual(await store.listCheckpoints(id), [], label);
@@ -57,9 +59,12 @@ test('hostile ids read as null, writes throw, and nothing is touched outside the
       rows: 1,
       features: 1,
       stats: { mean: [1], std: [0], min: [1], max: [1] },
+      storage: { features: 'float32' as const, scale: 1 },
       createdAt: '2024-01-01T00:00:00.000Z',
     };
-    await assert.rejects(store.putDataset(info, { features: [[1]], labels: [1] }), /invalid/, label);
+    const part = { rows: 1, features: 1, x: Float32Array.from([1]), scale: 1, y: Float32Array.from([1]) };
+    await assert.rejects(store.putDataset(info, { train: part }), /invalid/, label);
+    await assert.rejects(store.createDatasetWriter(id), /invalid/, label);
     await assert.rejects(store.putModel(modelRecord(id)), /invalid/, label);
     await assert.rejects(
       store.putCheckpoint(checkpoint(id, 1), trainingState(id, 1), artifacts(1)),

@@ -3,51 +3,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createFsStore } from '../src/store/fs-store.js';
-import type { DatasetInfo } from '../src/schemas/dataset.js';
-import { listTree, modelRecord, tempDir } from './store-fixtures.js';
-
-const info = (id: string): DatasetInfo => ({
-  id,
-  name: 'tiny',
-  rows: 3,
-  features: 2,
-  featureNames: ['a', 'b'],
-  classes: 2,
-  stats: { mean: [1, 2], std: [0.5, 0.25], min: [0, 1], max: [2, 3] },
-  createdAt: '2024-01-01T00:00:00.000Z',
-});
+import { datasetInfo, listTree, modelRecord, tempDir } from './store-fixtures.js';
 
 test('createFsStore creates the directory layout', async (t) => {
   const dir = path.join(await tempDir(t), 'nested', 'data');
   await createFsStore(dir);
   assert.deepEqual(await listTree(dir), ['datasets', 'models']);
-});
-
-test('datasets round trip, unknown ids read as null', async (t) => {
-  const dir = await tempDir(t);
-  const store = await createFsStore(dir);
-  const data = { features: [[0, 1], [1, 2], [2, 3]].map((r) => r.map((v) => v + 0.1)), labels: [0, 1, 1] };
-  await store.putDataset(info('ds_abc'), data);
-  assert.deepEqual(await store.getDatasetInfo('ds_abc'), info('ds_abc'));
-  assert.deepEqual(await store.getDatasetData('ds_abc'), data);
-  assert.equal(await store.getDatasetInfo('ds_missing'), null);
-  assert.equal(await store.getDatasetData('ds_missing'), null);
-  // builtin:* never reaches the disk
-  assert.equal(await store.getDatasetInfo('builtin:blobs'), null);
-  await assert.rejects(store.putDataset(info('builtin:blobs'), data));
-  assert.deepEqual(await listTree(path.join(dir, 'datasets')), ['ds_abc.data.json', 'ds_abc.json']);
-});
-
-test('a large dataset is written in chunks and reads back identical', async (t) => {
-  const store = await createFsStore(await tempDir(t));
-  const features = Array.from({ length: 20_000 }, (_, i) => [i / 7, -(i + 1) * 1e-9, Math.fround(i / 3)]);
-  const labels = features.map((_, i) => i % 3);
-  await store.putDataset({ ...info('ds_big'), rows: features.length, features: 3 }, { features, labels });
-  const back = await store.getDatasetData('ds_big');
-  assert.ok(back);
-  assert.equal(back.features.length, 20_000);
-  assert.ok(back.features.every((row, i) => row.every((v, j) => Object.is(v, features[i][j]))));
-  assert.deepEqual(back.labels, labels);
 });
 
 test('models: put, get, list newest first, update', async (t) => {
@@ -114,12 +75,14 @@ test('no temporary files are left after writes', async (t) => {
   const store = await createFsStore(dir);
   await store.putModel(modelRecord('m_1'));
   await store.updateModel('m_1', { status: 'running' });
-  await store.putDataset(info('ds_1'), { features: [[1, 2]], labels: [0] });
+  await store.putDataset(datasetInfo('ds_1', 1), { train: { rows: 1, features: 2, x: Float32Array.from([1, 2]), scale: 1, y: Float32Array.from([0]) } });
   await store.checkWritable();
   assert.deepEqual(await listTree(dir), [
     'datasets',
-    'datasets/ds_1.data.json',
+    'datasets/ds_1',
     'datasets/ds_1.json',
+    'datasets/ds_1/train-x.f32',
+    'datasets/ds_1/train-y.f32',
     'models',
     'models/m_1',
     'models/m_1/model.json',

@@ -117,7 +117,7 @@ describe('training worker', () => {
   it('retries a job after a transient error, with backoff, until it succeeds', async () => {
     // A stored dataset whose file is unreadable for a moment (a flaky disk): not the job's fault.
     const datasetId = `ds-${randomUUID()}`;
-    const blobs = { features: [[0, 0], [1, 1], [0, 1], [1, 0]], labels: [0, 1, 1, 0] };
+    const blobs = { rows: 4, features: 2, x: Float32Array.from([0, 0, 1, 1, 0, 1, 1, 0]), scale: 1, y: Float32Array.from([0, 1, 1, 0]) };
     await store.putDataset(
       {
         id: datasetId,
@@ -125,13 +125,14 @@ describe('training worker', () => {
         features: 2,
         classes: 2,
         stats: { mean: [0.5, 0.5], std: [0.5, 0.5], min: [0, 0], max: [1, 1] },
+        storage: { features: 'float32', scale: 1 },
         createdAt: new Date().toISOString(),
       },
-      blobs,
+      { train: blobs },
     );
-    const file = path.join(dataDir, 'datasets', `${datasetId}.data.json`);
+    const file = path.join(dataDir, 'datasets', datasetId, 'train-x.f32');
     const good = await fs.readFile(file);
-    await fs.writeFile(file, '{"features": [[0, 0], [1,');
+    await fs.writeFile(file, good.subarray(0, 10));
 
     const p = { ...payload({ epochs: 2, batchSize: 2, validationSplit: 0 }), datasetId };
     const jobId = randomUUID();

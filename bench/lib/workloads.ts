@@ -1,6 +1,7 @@
 // The networks the suite measures and the data they train on.
 import { createPrng } from '../../src/util/prng.js';
-import { builtinDataset } from '../../src/datasets/builtin.js';
+import { builtinData } from '../../src/datasets/builtin.js';
+import { featureRows } from '../../src/datasets/arrays.js';
 import type { Matrix } from '../../src/model/index.js';
 
 export interface Net {
@@ -33,6 +34,7 @@ export function mnistLike(rows: number, inputDim = 784, classes = 10, seed = 1):
   return { features, labels };
 }
 
-export function blobsData(): Matrix {
-  return builtinDataset('builtin:blobs')!.data;
+export async function blobsData(): Promise<Matrix> {
+  const { train } = (await builtinData('builtin:blobs'))!;
+  return { features: featureRows(train), labels: Array.from(train.y) };
 }

@@ -9,6 +9,7 @@ import { resolveSpec, resolveTraining, train } from '../../src/model/index.js';
 import { createDirectEngine, createFoldedEngine, createInferenceEngine, createOnnxEngine, loadOnnxRuntime, multiplyAdds, type FrozenModel } from '../../src/inference/index.js';
 import type { CheckpointDocument, EpochMetrics, TfjsArtifacts } from '../../src/schemas/checkpoint.js';
 import type { Matrix } from '../../src/model/index.js';
+import { partFromRows } from '../../src/datasets/arrays.js';
 import { latencyOf, round, type Latency } from '../lib/stats.js';
 import type { TorchRunner } from '../lib/torch.js';
 import { MNIST, SMALL, blobsData, mnistLike, type Net } from '../lib/workloads.js';
@@ -30,7 +31,7 @@ export async function trainNet(net: Net, data: Matrix, epochs: number): Promise<
   const training = resolveTraining({ epochs, batchSize: net.classes === 1 ? 32 : 128, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 });
   const task = net.classes === 1 ? 'binary' : 'multiclass';
   const spec = resolveSpec({ hidden: net.hidden, task }, { inputDim: net.inputDim, outputDim: net.classes }, 1);
-  const res = await train({ modelId: `bench-${net.inputDim}-${net.hidden.join('-')}`, spec, training, data });
+  const res = await train({ modelId: `bench-${net.inputDim}-${net.hidden.join('-')}`, spec, training, data: partFromRows(data.features, data.labels) });
   return { checkpoint: res.last.checkpoint, artifacts: res.last.artifacts, history: res.history };
 }
 
@@ -92,7 +93,7 @@ export async function computeRow(net: Net, checkpoint: CheckpointDocument, artif
 
 export async function predictionCompute(torch: TorchRunner | null): Promise<ComputeRow[]> {
   const rows: ComputeRow[] = [];
-  const blobs = blobsData();
+  const blobs = await blobsData();
   const small = await trainNet(SMALL, blobs, 5);
   rows.push(await computeRow(SMALL, small.checkpoint, small.artifacts, blobs.features[0], torch, 20_000));
   const mnist = mnistLike(1024);

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { TrainingQueue } from '../queue/types.js';
 import type { InferenceEngine } from '../inference/types.js';
 import { createInferenceEngine } from '../inference/index.js';
+import { configureBuiltins } from '../datasets/builtin.js';
 import { deferredChildLogger } from './deferred-child-logger.js';
 import helmet, { securityHeaders } from './plugins/external/helmet.js';
 import cors from './plugins/external/cors.js';
@@ -18,6 +19,7 @@ import sse from './plugins/external/sse.js';
 import swagger from './plugins/external/swagger.js';
 import staticUi from './plugins/external/static-ui.js';
 import csvParser from './plugins/external/csv-parser.js';
+import multipart from './plugins/external/multipart.js';
 import errors, { MAX_PARAM_LENGTH, toErrorBody } from './plugins/app/errors.js';
 import auth from './plugins/app/auth.js';
 import requestId, { genReqId } from './plugins/app/request-id.js';
@@ -30,6 +32,7 @@ import trainingJobRoutes from './routes/training-jobs.js';
 import jobEventRoutes from './routes/job-events.js';
 import modelRoutes from './routes/models.js';
 import predictRoutes from './routes/predict.js';
+import evaluateRoutes from './routes/evaluate.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,6 +60,7 @@ function loggerOptions(deps: AppDeps) {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  configureBuiltins({ fashionMnistDir: config.FASHION_MNIST_DIR });
   const app = Fastify({
     ...loggerOptions(deps),
     genReqId,
@@ -96,7 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { config });
   await app.register(sse);
   await app.register(swagger);
-  await app.register(csvParser, { config });
+  await app.register(csvParser);
+  await app.register(multipart, { config });
   let inference = deps.inference;
   if (!inference) {
     const selection = await createInferenceEngine(config.INFERENCE_ENGINE);
@@ -113,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobEventRoutes);
   await app.register(modelRoutes);
   await app.register(predictRoutes);
+  await app.register(evaluateRoutes);
   await app.register(staticUi);
 
   return app as unknown as FastifyInstance;

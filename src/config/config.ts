@@ -41,6 +41,16 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Int(1024, 1024 ** 3, 50 * 1024 * 1024, 'Largest request body'),
   MAX_ROWS: Int(1, 100_000_000, 1_000_000, 'Rows per dataset'),
   MAX_FEATURES: Int(1, 10_000, 4096, 'Features per dataset'),
+  MAX_DATASET_BYTES: Int(
+    1024,
+    2 ** 40,
+    1024 ** 3,
+    'Size of one dataset as stored (features in their type, float32 labels, both parts); bounds what a gzip upload may expand to',
+  ),
+  FASHION_MNIST_DIR: Type.String({
+    default: '/usr/share/datasets/fashion-mnist',
+    description: "Where builtin:fashion-mnist's IDX files are (Debian's dataset-fashion-mnist installs them there)",
+  }),
   MAX_UNITS: Int(1, 4096, 4096, 'Units of one hidden layer'),
   MAX_LAYERS: Int(1, 32, 16, 'Hidden layers'),
   MAX_EPOCHS: Int(1, 10_000, 1000, 'Epochs of one job'),

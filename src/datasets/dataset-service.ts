@@ -1,10 +1,12 @@
-// Dataset creation and lookup: validation, statistics and ids live here so routes and the worker share them.
+// Dataset creation and lookup, for built-in and stored datasets alike: validation, statistics and ids
+// live here so that the routes, the worker and evaluation share them.
 import { randomBytes } from 'node:crypto';
-import type { DatasetData, DatasetInfo, DatasetUpload } from '../schemas/dataset.js';
-import type { Store } from '../store/store.js';
-import { builtinDataset, isBuiltinId } from './builtin.js';
-import { parseCsvDataset } from './csv.js';
-import { computeStats } from './stats.js';
+import type { DatasetData, DatasetInfo, DatasetPart, DatasetUpload, PartName, SplitName } from '../schemas/dataset.js';
+import type { PartReader, Store } from '../store/store.js';
+import { memoryPartReader } from './arrays.js';
+import { builtinData, builtinInfo, builtinPart, isBuiltinId, missingBuiltinMessage } from './builtin.js';
+import { classCount, partStats } from './stats.js';
+import { UploadSession, type UploadMode } from './upload.js';
 import { validateDatasetRows, type DatasetLimits } from './validate.js';
 
 export type IdGenerator = () => string;
@@ -14,66 +16,107 @@ export function newDatasetId(): string {
   return `ds_${randomBytes(15).toString('base64url')}`;
 }
 
-/** max label + 1 when every label is a non-negative integer (a classification target), else undefined. */
-export function classCount(labels: readonly number[]): number | undefined {
-  let max = -1;
-  for (const y of labels) {
-    if (!Number.isSafeInteger(y) || y < 0) return undefined;
-    if (y > max) max = y;
-  }
-  return max >= 0 ? max + 1 : undefined;
+export interface DatasetMeta {
+  name?: string;
+  featureNames?: string[];
+  source?: string;
 }
 
-async function storeDataset(
-  store: Store,
-  data: DatasetData,
-  name: string | undefined,
-  featureNames: string[] | undefined,
-  idGen: IdGenerator,
-): Promise<DatasetInfo> {
-  const classes = classCount(data.labels);
+/** Stores rows already validated (see validateDatasetRows) and returns their info. */
+export async function storeDataset(store: Store, data: DatasetData, meta: DatasetMeta = {}, idGen: IdGenerator = newDatasetId): Promise<DatasetInfo> {
+  const { train, test } = data;
+  const classes = classCount(train.y, ...(test ? [test.y] : []));
+  const storage = (p: DatasetPart) => ({ features: p.x instanceof Uint8Array ? ('uint8' as const) : ('float32' as const), scale: p.scale });
   const info: DatasetInfo = {
     id: idGen(),
-    ...(name !== undefined && { name }),
-    rows: data.features.length,
-    features: data.features[0].length,
-    ...(featureNames !== undefined && { featureNames }),
+    ...(meta.name !== undefined && { name: meta.name }),
+    rows: train.rows,
+    features: train.features,
+    ...(meta.featureNames !== undefined && { featureNames: meta.featureNames }),
     ...(classes !== undefined && { classes }),
-    stats: computeStats(data.features),
+    stats: partStats(train),
+    storage: storage(train),
+    ...(test && { test: { rows: test.rows, stats: partStats(test), storage: storage(test) } }),
+    ...(meta.source !== undefined && { source: meta.source }),
     createdAt: new Date().toISOString(),
   };
   await store.putDataset(info, data);
   return info;
 }
 
-/** Throws DatasetError for invalid rows. */
+/** A JSON upload {features, labels, name?, featureNames?}; throws DatasetError for invalid rows. */
 export async function createDatasetFromUpload(
   store: Store,
   upload: DatasetUpload,
   limits: DatasetLimits,
   idGen: IdGenerator = newDatasetId,
 ): Promise<DatasetInfo> {
-  const data = validateDatasetRows(upload.features, upload.labels, limits, upload.featureNames);
-  return storeDataset(store, data, upload.name, upload.featureNames, idGen);
+  const train = validateDatasetRows(upload.features, upload.labels, limits, upload.featureNames);
+  return storeDataset(store, { train }, { name: upload.name, featureNames: upload.featureNames, source: 'upload: JSON rows' }, idGen);
 }
 
-/** Throws DatasetError for unparsable or invalid CSV. */
-export async function createDatasetFromCsv(
-  store: Store,
-  text: string,
-  labelColumn: string,
-  name: string | undefined,
-  limits: DatasetLimits,
-  idGen: IdGenerator = newDatasetId,
-): Promise<DatasetInfo> {
-  const { data, featureNames } = parseCsvDataset(text, labelColumn, limits);
-  return storeDataset(store, data, name, featureNames, idGen);
+/** An upload of files (see UploadSession); the caller feeds it, then finishes or aborts it. */
+export function startUpload(store: Store, limits: DatasetLimits, mode: UploadMode, idGen: IdGenerator = newDatasetId): Promise<UploadSession> {
+  return UploadSession.start(store, idGen(), limits, mode);
 }
 
 export async function getDatasetInfo(store: Store, id: string): Promise<DatasetInfo | null> {
-  return isBuiltinId(id) ? (builtinDataset(id)?.info ?? null) : store.getDatasetInfo(id);
+  return isBuiltinId(id) ? builtinInfo(id) : store.getDatasetInfo(id);
 }
 
+/** Every part in memory (training). */
 export async function getDatasetData(store: Store, id: string): Promise<DatasetData | null> {
-  return isBuiltinId(id) ? (builtinDataset(id)?.data ?? null) : store.getDatasetData(id);
+  return isBuiltinId(id) ? builtinData(id) : store.getDatasetData(id);
+}
+
+/** What to tell a user who named a dataset that does not exist (or, built in, cannot be read here). */
+export async function missingDatasetMessage(id: string): Promise<string> {
+  if (isBuiltinId(id)) return missingBuiltinMessage(id);
+  return `no dataset ${id}; upload one with POST /v1/datasets or use a builtin:* dataset (GET /v1/datasets/builtin:mnist)`;
+}
+
+export interface SplitReader {
+  split: SplitName;
+  rows: number;
+  features: number;
+  /** The split's rows in order, at most `chunkRows` at a time. */
+  chunks(chunkRows: number): AsyncGenerator<DatasetPart>;
+  close(): Promise<void>;
+}
+
+async function openPart(store: Store, id: string, part: PartName): Promise<PartReader | null> {
+  if (!isBuiltinId(id)) return store.openDatasetPart(id, part);
+  const rows = await builtinPart(id, part);
+  return rows ? memoryPartReader(rows) : null;
+}
+
+/**
+ * The rows of a split without loading a stored dataset whole: 'train', 'test' or 'all' (train, then test).
+ * null when the dataset, or the part the split needs, does not exist.
+ */
+export async function openDatasetSplit(store: Store, id: string, split: SplitName): Promise<SplitReader | null> {
+  const names: PartName[] = split === 'all' ? ['train', 'test'] : [split];
+  const readers: PartReader[] = [];
+  for (const name of names) {
+    const reader = await openPart(store, id, name);
+    if (reader) readers.push(reader);
+    else if (split !== 'all' || name === 'train') {
+      await Promise.all(readers.map((r) => r.close()));
+      return null;
+    }
+  }
+  return {
+    split,
+    rows: readers.reduce((n, r) => n + r.rows, 0),
+    features: readers[0].features,
+    async *chunks(chunkRows) {
+      const step = Math.max(1, Math.floor(chunkRows));
+      for (const reader of readers) {
+        for (let from = 0; from < reader.rows; from += step) yield reader.read(from, Math.min(reader.rows, from + step));
+      }
+    },
+    close: async () => {
+      await Promise.all(readers.map((r) => r.close()));
+    },
+  };
 }

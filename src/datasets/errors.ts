@@ -8,4 +8,15 @@ export class DatasetError extends Error {
   ) {
     super(`${field}: ${detail}`);
   }
+
+  /** The same error (and class) located by another field. */
+  at(field: string, detail = this.detail): DatasetError {
+    const Class = this.constructor as new (field: string, detail: string) => DatasetError;
+    return new Class(field, detail);
+  }
+}
+
+/** The dataset is larger than a size limit allows (HTTP 413 rather than 400). */
+export class DatasetTooLargeError extends DatasetError {
+  override name = 'DatasetTooLargeError';
 }

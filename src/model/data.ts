@@ -1,8 +1,11 @@
-// Packing rows into flat typed arrays once; the training step gathers its mini-batches from them.
+// A dataset part as the training step reads it: float32 features row-major (a view of the stored array
+// when it is float32 already; uint8 pixels are converted with their scale once), labels as floats or
+// class indices. The step gathers its mini-batches from these arrays.
 import * as tf from '@tensorflow/tfjs';
+import { featuresFloat32 } from '../datasets/arrays.js';
+import type { DatasetPart } from '../schemas/dataset.js';
 import type { TaskName } from '../schemas/model-spec.js';
 import { SpecError } from './errors.js';
-import type { Matrix } from './types.js';
 
 export interface Packed {
   n: number;
@@ -12,24 +15,23 @@ export interface Packed {
   y: Float32Array | Int32Array;
 }
 
-export function pack(m: Matrix, d: number, task: TaskName, from = 0, to = m.features.length): Packed {
-  const n = to - from;
-  const x = new Float32Array(n * d);
-  const y = task === 'multiclass' ? new Int32Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x.set(m.features[from + i], i * d);
-    y[i] = m.labels[from + i];
-  }
-  return { n, d, x, y };
+export function pack(part: DatasetPart, task: TaskName, from = 0, to = part.rows): Packed {
+  const labels = part.y.subarray(from, to);
+  return {
+    n: to - from,
+    d: part.features,
+    x: featuresFloat32(part, from, to),
+    y: task === 'multiclass' ? Int32Array.from(labels) : labels,
+  };
 }
 
-/** Training and validation rows: the given validation matrix, or the last validationSplit rows (as Keras). */
-export function split(data: Matrix, validation: Matrix | undefined, split: number, d: number, task: TaskName) {
-  if (validation) return { train: pack(data, d, task), val: pack(validation, d, task) };
-  const n = data.features.length;
+/** Training and validation rows: the given validation part, or the last validationSplit rows (as Keras). */
+export function split(data: DatasetPart, validation: DatasetPart | undefined, split: number, task: TaskName) {
+  if (validation) return { train: pack(data, task), val: pack(validation, task) };
+  const n = data.rows;
   const at = Math.floor(n * (1 - split));
   if (at < 1) throw new SpecError('training.validationSplit', `leaves no training rows out of ${n}`);
-  return { train: pack(data, d, task, 0, at), val: at < n ? pack(data, d, task, at, n) : undefined };
+  return { train: pack(data, task, 0, at), val: at < n ? pack(data, task, at, n) : undefined };
 }
 
 /** Features of the contiguous rows [from, to) as a tensor. */

@@ -8,7 +8,9 @@ import {
   type TaskName,
   type TrainingOptions,
 } from '../schemas/model-spec.js';
-import type { Matrix } from './types.js';
+import type { DatasetPart } from '../schemas/dataset.js';
+import { DatasetError } from '../datasets/errors.js';
+import { checkLabelsForTask, checkPartValues } from '../datasets/validate.js';
 import { SpecError } from './errors.js';
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'linear'] as const;
@@ -72,10 +74,10 @@ export function resolveTraining(opts: TrainingOptions = {}): ResolvedTraining {
 }
 
 /** binary and regression: 1 output; multiclass: max label + 1 classes, at least 2. */
-export function outputDimFor(task: TaskName, labels: readonly number[]): number {
+export function outputDimFor(task: TaskName, labels: ArrayLike<number>): number {
   if (task !== 'multiclass') return 1;
   let max = -1;
-  for (const y of labels) if (Number.isFinite(y) && y > max) max = y;
+  for (let i = 0; i < labels.length; i++) if (Number.isFinite(labels[i]) && labels[i] > max) max = labels[i];
   return Math.max(2, Math.floor(max) + 1);
 }
 
@@ -171,38 +173,20 @@ export function validateTraining(t: ResolvedTraining, spec?: Pick<ModelSpec, 'ba
 }
 
 /**
- * Throws SpecError naming the first invalid cell: empty data, ragged rows, wrong feature count,
- * NaN/Infinity, labels outside what the task accepts. `prefix` names the matrix ('data', 'validation').
+ * Throws SpecError naming the first problem of a part the model is to train on: no rows, the wrong number
+ * of features, values that are not finite, labels the task cannot take. `prefix` names the part
+ * ('data', 'validation', 'dataset').
  */
-export function validateData(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 'task'>, data: Matrix, prefix = 'data'): void {
-  const { features, labels } = data ?? ({} as Matrix);
-  if (!Array.isArray(features)) throw new SpecError(`${prefix}.features`, 'must be an array of rows');
-  if (!Array.isArray(labels)) throw new SpecError(`${prefix}.labels`, 'must be an array of numbers');
-  if (features.length === 0) throw new SpecError(`${prefix}.features`, 'must contain at least one row');
-  if (labels.length !== features.length) {
-    throw new SpecError(`${prefix}.labels`, `must have one label per row (${features.length} rows, ${labels.length} labels)`);
+export function validateData(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 'task'>, data: DatasetPart, prefix = 'data'): void {
+  if (!data || data.rows === 0) throw new SpecError(`${prefix}.features`, 'must contain at least one row');
+  if (data.features !== spec.inputDim) {
+    throw new SpecError(`${prefix}.features`, `has ${data.features} values per row, expected ${spec.inputDim} (the model's inputDim)`);
   }
-  const d = spec.inputDim;
-  for (let i = 0; i < features.length; i++) {
-    const row = features[i];
-    if (!Array.isArray(row)) throw new SpecError(`${prefix}.features[${i}]`, 'must be an array of numbers');
-    if (row.length !== d) {
-      throw new SpecError(`${prefix}.features[${i}]`, `has ${row.length} values, expected ${d} (the model's inputDim)`);
-    }
-    for (let j = 0; j < d; j++) {
-      const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new SpecError(`${prefix}.features[${i}][${j}]`, `must be a finite number (got ${describe(v)})`);
-      }
-    }
-  }
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    const field = `${prefix}.labels[${i}]`;
-    if (typeof y !== 'number' || !Number.isFinite(y)) throw new SpecError(field, `must be a finite number (got ${describe(y)})`);
-    if (spec.task === 'binary' && y !== 0 && y !== 1) throw new SpecError(field, `must be 0 or 1 for a binary task (got ${y})`);
-    if (spec.task === 'multiclass' && (!Number.isInteger(y) || y < 0 || y >= spec.outputDim)) {
-      throw new SpecError(field, `must be an integer class in [0, ${spec.outputDim}) (got ${y})`);
-    }
+  try {
+    checkPartValues(data, prefix);
+    checkLabelsForTask(data.y, spec.task, spec.outputDim, `${prefix}.labels`);
+  } catch (err) {
+    if (err instanceof DatasetError) throw new SpecError(err.field, err.detail);
+    throw err;
   }
 }

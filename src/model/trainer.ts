@@ -107,7 +107,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
   const { backend } = await initBackend();
   const { spec, training } = args;
   const task = spec.task;
-  const { train: rows, val } = split(args.data, args.validation, training.validationSplit, spec.inputDim, task);
+  const { train: rows, val } = split(args.data, args.validation, training.validationSplit, task);
   const template = await artifactTemplate(spec);
 
   const net = createNetwork(spec);

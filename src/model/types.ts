@@ -2,7 +2,11 @@
 // callbacks, and hands back checkpoint documents for someone else to keep.
 import type { ModelSpec, ResolvedTraining } from '../schemas/model-spec.js';
 import type { CheckpointDocument, EpochMetrics, TfjsArtifacts, TrainingState } from '../schemas/checkpoint.js';
+import type { DatasetPart } from '../schemas/dataset.js';
 
+export type { DatasetPart };
+
+/** Rows as JSON carries them; converted once into a DatasetPart (validateDatasetRows, partFromRows). */
 export interface Matrix {
   features: number[][];
   labels: number[];
@@ -31,9 +35,10 @@ export interface TrainArgs {
   modelId: string;
   spec: ModelSpec;
   training: ResolvedTraining;
-  data: Matrix;
+  /** The training rows (a dataset's train part); its test part is for evaluation, never given here. */
+  data: DatasetPart;
   /** Given validation rows; when absent, training.validationSplit holds out the last rows. */
-  validation?: Matrix;
+  validation?: DatasetPart;
   /** Continue after this checkpoint: weights, moving statistics, optimizer state and epoch counter. */
   resume?: { checkpoint: CheckpointDocument; state: TrainingState };
   /** Checked between batches; an aborted signal ends training with TrainingCancelledError. */

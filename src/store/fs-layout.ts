@@ -1,5 +1,6 @@
 // Where the filesystem store keeps what, under DATA_DIR:
-//   datasets/<id>.json, datasets/<id>.data.json
+//   datasets/<id>.json (the info, written last), datasets/<id>/{train,test}-{x.u8|x.f32,y.f32} (binary rows;
+//   datasets/<id>.data.json holds the rows of datasets stored before the binary format, as JSON)
 //   models/<modelId>/model.json
 //   models/<modelId>/checkpoints/<epoch, 6 digits>/{checkpoint.json, training-state.json, model.json, weights.bin}
 // Every path is built here from validated segments.
@@ -31,7 +32,9 @@ export interface FsLayout {
   datasetsDir: string;
   modelsDir: string;
   datasetInfoPath(id: string): string;
+  /** JSON rows of a dataset stored before the binary format (read, never written). */
   datasetDataPath(id: string): string;
+  datasetDir(id: string): string;
   modelDir(modelId: string): string;
   modelPath(modelId: string): string;
   checkpointsDir(modelId: string): string;
@@ -53,6 +56,7 @@ export function fsLayout(dataDir: string): FsLayout {
     modelsDir: path.join(root, 'models'),
     datasetInfoPath: (id) => inside('datasets', `${id}.json`),
     datasetDataPath: (id) => inside('datasets', `${id}.data.json`),
+    datasetDir: (id) => inside('datasets', id),
     modelDir: (modelId) => inside('models', modelId),
     modelPath: (modelId) => inside('models', modelId, 'model.json'),
     checkpointsDir: (modelId) => inside('models', modelId, 'checkpoints'),

@@ -72,6 +72,16 @@ export async function writeFileAtomic(file: string, content: FileContent): Promi
   await fsyncDir(dir);
 }
 
+/** A read handle on `file`, or null when it does not exist. */
+export async function openIfExists(file: string): Promise<FileHandle | null> {
+  try {
+    return await fs.open(file, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
+    throw err;
+  }
+}
+
 /** The parsed JSON of `file`, or null when it does not exist. */
 export async function readJson<T>(file: string): Promise<T | null> {
   try {

@@ -10,6 +10,7 @@
 import { UnrecoverableError, WaitingError, type SandboxedJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.js';
+import { configureBuiltins } from '../datasets/builtin.js';
 import { getDatasetData } from '../datasets/dataset-service.js';
 import { DatasetError } from '../datasets/errors.js';
 import { initBackend, train, type TrainingProgress } from '../model/index.js';
@@ -41,6 +42,7 @@ process.once('disconnect', () => process.exit(1));
 function childContext(): Promise<ChildContext> {
   context ??= (async () => {
     const config = loadConfig(process.env);
+    configureBuiltins({ fashionMnistDir: config.FASHION_MNIST_DIR });
     const { backend } = await initBackend(config.TFJS_BACKEND);
     const store = await createFsStore(config.DATA_DIR);
     const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, undefined, 'bn-processor') : null;
@@ -160,7 +162,8 @@ export default async function trainingProcessor(
         modelId,
         spec: payload.spec,
         training,
-        data,
+        // The training part only: a test part is held out for evaluation.
+        data: data.train,
         resume,
         signal,
         onCheckpoint: async (saved) => {

@@ -2,7 +2,7 @@
 // never Redis, so predictions keep working while the queue is down.
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { MAX_ABS_VALUE } from '../../datasets/validate.js';
+import { checkRow } from '../../datasets/validate.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
 import { ModelIdParams, PredictBatchResponse, PredictBody, PredictOneResponse, PredictQuery, commonErrors, pickErrors } from './schemas.js';
@@ -16,18 +16,12 @@ function classOf(task: string, y: number[]): number | undefined {
   return best;
 }
 
-/** JSON numbers like 1e999 parse to Infinity; the schema's `number` lets them through. Magnitudes as for datasets. */
-function checkRow(row: readonly number[], inputDim: number, field: string): void {
-  if (row.length !== inputDim) {
-    throw new ApiError(400, `${field} has ${row.length} values; the model expects inputDim=${inputDim} features`, field);
-  }
-  for (let j = 0; j < row.length; j++) {
-    if (!Number.isFinite(row[j])) throw new ApiError(400, `${field}[${j}] must be a finite number`, `${field}[${j}]`);
-    // The bound training data has: near Number.MAX_VALUE the forward pass overflows and y would be null.
-    if (Math.abs(row[j]) > MAX_ABS_VALUE) {
-      throw new ApiError(400, `${field}[${j}] = ${row[j]} is beyond the supported magnitude of ${MAX_ABS_VALUE}`, `${field}[${j}]`);
-    }
-  }
+/**
+ * JSON numbers like 1e999 parse to Infinity, which the schema's `number` lets through; rows are checked by
+ * the datasets' row validator (the same bounds as training data), a DatasetError being a 400 naming the cell.
+ */
+function checkInput(row: readonly number[], inputDim: number, field: string): void {
+  checkRow(row, inputDim, field, (got) => `has ${got} values; the model expects inputDim=${inputDim} features`);
 }
 
 /** JSON.stringify directly: an anyOf response schema would make the serializer validate every answer. */
@@ -77,7 +71,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const { model, task } = modelCache.peek(request.params.modelId, epoch) ?? (await modelCache.get(request.params.modelId, epoch));
 
       if (x !== undefined) {
-        checkRow(x, model.inputDim, 'x');
+        checkInput(x, model.inputDim, 'x');
         const t0 = performance.now();
         const explanation = explain ? await model.explain(x) : undefined;
         const y = explanation ? explanation.y : await model.predictOne(x);
@@ -91,7 +85,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         });
       }
       const rows = instances as number[][];
-      rows.forEach((row, i) => checkRow(row, model.inputDim, `instances[${i}]`));
+      rows.forEach((row, i) => checkInput(row, model.inputDim, `instances[${i}]`));
       const t0 = performance.now();
       const predictions = await model.predict(rows);
       metrics.observePrediction('batch', model.engine, (performance.now() - t0) / 1000);

@@ -44,7 +44,8 @@ export function described<T extends object>(schema: T, description: string): T {
 
 /** Ids that may become a path segment: no dots or slashes, so no traversal. */
 export const ID_PATTERN = '^[A-Za-z0-9_-]{1,128}$';
-export const DATASET_ID_PATTERN = '^(builtin:[a-z0-9-]{1,64}|[A-Za-z0-9_-]{1,128})$';
+/** Uploaded ids, or built-in ones; the image sets take their scale in the id (builtin:mnist?scale=raw). */
+export const DATASET_ID_PATTERN = '^(builtin:[a-z0-9-]{1,64}(\\?scale=(unit|raw))?|[A-Za-z0-9_-]{1,128})$';
 export const EPOCH_PATTERN = '^(latest|[1-9][0-9]{0,8})$';
 
 export const ModelIdParams = Type.Object({

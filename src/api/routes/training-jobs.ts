@@ -10,10 +10,10 @@ import type { Config } from '../../config/config.js';
 import type { ModelRecord } from '../../store/store.js';
 import { outputDimFor, resolveSpec, resolveTraining, validateData, validateSpec, validateTraining } from '../../model/spec.js';
 import { SpecError } from '../../model/errors.js';
-import { createDatasetFromUpload, getDatasetData, getDatasetInfo } from '../../datasets/dataset-service.js';
+import { getDatasetInfo, missingDatasetMessage, storeDataset } from '../../datasets/dataset-service.js';
 import { DatasetError } from '../../datasets/errors.js';
-import { validateDatasetRows } from '../../datasets/validate.js';
-import type { DatasetData } from '../../schemas/dataset.js';
+import { checkDatasetForModel, validateDatasetRows } from '../../datasets/validate.js';
+import type { DatasetInfo, DatasetPart } from '../../schemas/dataset.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
 import { DATASET_ID_PATTERN, JobIdParams, commonErrors, described, pickErrors } from './schemas.js';
@@ -82,14 +82,14 @@ function accepted(reply: FastifyReply, jobId: string, modelId: string, status: J
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, queue, config } = app;
 
-  /** The job's rows: inline data checked (not stored yet), or an existing dataset's rows. */
-  async function rowsFor(body: TrainingJobRequest): Promise<{ data: DatasetData; datasetId?: string; prefix: string }> {
+  /** The job's data: inline rows checked (not stored yet), or an existing dataset's info (its rows stay on disk). */
+  async function dataFor(body: TrainingJobRequest): Promise<{ inline: DatasetPart } | { info: DatasetInfo }> {
     if ((body.datasetId === undefined) === (body.data === undefined)) {
       throw new ApiError(400, 'send exactly one of datasetId (an uploaded or builtin:* dataset) and data (inline rows)', 'datasetId');
     }
     if (body.data !== undefined) {
       try {
-        return { data: validateDatasetRows(body.data.features, body.data.labels, datasetLimits(config)), prefix: 'data' };
+        return { inline: validateDatasetRows(body.data.features, body.data.labels, datasetLimits(config)) };
       } catch (err) {
         if (err instanceof DatasetError) throw new ApiError(400, `data.${err.message}`, `data.${err.field}`);
         throw err;
@@ -97,9 +97,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const id = body.datasetId as string;
     if (!DATASET_ID.test(id)) throw new ApiError(400, `datasetId ${JSON.stringify(id)} is not a dataset id (ds_... or builtin:...)`, 'datasetId');
-    const data = (await getDatasetInfo(store, id)) ? await getDatasetData(store, id) : null;
-    if (!data) throw new ApiError(404, `no dataset ${id}; upload one with POST /v1/datasets or use builtin:blobs`, 'datasetId');
-    return { data, datasetId: id, prefix: 'dataset' };
+    const info = await getDatasetInfo(store, id);
+    if (!info) throw new ApiError(404, await missingDatasetMessage(id), 'datasetId');
+    return { info };
   }
 
   app.post(
@@ -141,18 +141,23 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (previous) {
         record = previous;
       } else {
-        const { data, prefix, ...found } = await rowsFor(body);
+        const found = await dataFor(body);
         const training = resolveTraining(
           body.training?.seed === undefined && 'seed' in ids ? { ...body.training, seed: ids.seed } : body.training,
         );
-        const dims = { inputDim: data.features[0].length, outputDim: outputDimFor(body.model.task, data.labels) };
+        const dims =
+          'inline' in found
+            ? { inputDim: found.inline.features, outputDim: outputDimFor(body.model.task, found.inline.y) }
+            : { inputDim: found.info.features, outputDim: body.model.task === 'multiclass' ? Math.max(2, found.info.classes ?? 2) : 1 };
         const spec = resolveSpec(body.model, dims, training.seed);
         validateSpec(spec);
         validateTraining(training, spec);
         checkLimits(spec, training, config);
-        validateData(spec, data, prefix);
+        if ('inline' in found) validateData(spec, found.inline, 'data');
+        else checkDatasetForModel(found.info, spec, 'datasetId');
         // Inline rows are stored only once the whole job is known to be valid: a rejected job leaves nothing.
-        const datasetId = found.datasetId ?? (await createDatasetFromUpload(store, body.data!, datasetLimits(config))).id;
+        const datasetId =
+          'inline' in found ? (await storeDataset(store, { train: found.inline }, { source: 'inline rows of a training job' })).id : found.info.id;
         const now = new Date().toISOString();
         record = { modelId: ids.modelId, jobId: ids.jobId, datasetId, status: 'queued', spec, training, createdAt: now, updatedAt: now };
         // The record exists before the job does: a worker that starts at once finds it.

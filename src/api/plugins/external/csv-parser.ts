@@ -1,14 +1,10 @@
-// text/csv request bodies arrive as one string (within BODY_LIMIT_BYTES); the dataset service parses them.
+// text/csv request bodies are handed to the route as the raw stream: the dataset upload parses them as
+// they arrive (and counts their bytes against BODY_LIMIT_BYTES itself), so a large CSV is never one string.
 import fp from 'fastify-plugin';
-import type { Config } from '../../../config/config.js';
 
-export default fp<{ config: Config }>(
-  async (app, { config }) => {
-    app.addContentTypeParser(
-      'text/csv',
-      { parseAs: 'string', bodyLimit: config.BODY_LIMIT_BYTES },
-      (_request, body, done) => done(null, body),
-    );
+export default fp(
+  async (app) => {
+    app.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
   },
   { name: 'csv-parser' },
 );

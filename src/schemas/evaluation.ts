@@ -1,0 +1,45 @@
+// Evaluation of a checkpoint on a dataset split: the request and the answer, shared by the evaluation
+// module, the route and the OpenAPI document.
+import { Type, type Static } from 'typebox';
+import { SPLIT_NAMES } from './dataset.js';
+
+export const EvaluateRequest = Type.Object(
+  {
+    datasetId: Type.String({ minLength: 1, maxLength: 128, description: 'An uploaded or builtin:* dataset (builtin:mnist?scale=raw, ...)' }),
+    split: Type.Optional(
+      Type.Enum(SPLIT_NAMES, { description: "test (default: the dataset's held-out part), train, or all (train then test)" }),
+    ),
+    checkpoint: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('latest')], { description: 'Epoch of the checkpoint; default latest' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EvaluateRequest = Static<typeof EvaluateRequest>;
+
+export const EvaluationResult = Type.Object(
+  {
+    rows: Type.Integer({ description: 'Rows evaluated' }),
+    loss: Type.Number({ description: "Mean loss, as training computes it (binary/categorical cross-entropy from the logits, or squared error)" }),
+    accuracy: Type.Optional(Type.Number({ description: 'Classification: share of rows whose predicted class is the label' })),
+    confusionMatrix: Type.Optional(
+      Type.Array(Type.Array(Type.Integer()), {
+        description: 'Classification: confusionMatrix[label][predicted] counts rows (binary: class 1 when the probability is above 0.5)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EvaluationResult = Static<typeof EvaluationResult>;
+
+export const EvaluateResponse = Type.Object(
+  {
+    modelId: Type.String(),
+    datasetId: Type.String(),
+    split: Type.Enum(SPLIT_NAMES),
+    checkpoint: Type.Integer({ description: 'Epoch of the checkpoint used' }),
+    ...EvaluationResult.properties,
+  },
+  { additionalProperties: false, description: 'Inference mode: every BN layer used its frozen moving statistics' },
+);
+export type EvaluateResponse = Static<typeof EvaluateResponse>;
