@@ -2,33 +2,10 @@
 // never Redis, so predictions keep working while the queue is down.
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { MAX_ABS_VALUE } from '../../datasets/validate.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
+import { checkRow, classOf } from '../prediction-checks.js';
 import { ModelIdParams, PredictBatchResponse, PredictBody, PredictOneResponse, PredictQuery, commonErrors, pickErrors } from './schemas.js';
-
-/** binary: y >= 0.5; multiclass: argmax; regression: none. */
-function classOf(task: string, y: number[]): number | undefined {
-  if (task === 'binary') return y[0] >= 0.5 ? 1 : 0;
-  if (task !== 'multiclass') return undefined;
-  let best = 0;
-  for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
-  return best;
-}
-
-/** JSON numbers like 1e999 parse to Infinity; the schema's `number` lets them through. Magnitudes as for datasets. */
-function checkRow(row: readonly number[], inputDim: number, field: string): void {
-  if (row.length !== inputDim) {
-    throw new ApiError(400, `${field} has ${row.length} values; the model expects inputDim=${inputDim} features`, field);
-  }
-  for (let j = 0; j < row.length; j++) {
-    if (!Number.isFinite(row[j])) throw new ApiError(400, `${field}[${j}] must be a finite number`, `${field}[${j}]`);
-    // The bound training data has: near Number.MAX_VALUE the forward pass overflows and y would be null.
-    if (Math.abs(row[j]) > MAX_ABS_VALUE) {
-      throw new ApiError(400, `${field}[${j}] = ${row[j]} is beyond the supported magnitude of ${MAX_ABS_VALUE}`, `${field}[${j}]`);
-    }
-  }
-}
 
 /** JSON.stringify directly: an anyOf response schema would make the serializer validate every answer. */
 function send(reply: FastifyReply, body: object): FastifyReply {

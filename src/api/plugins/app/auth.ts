@@ -1,6 +1,7 @@
 // Bearer-key authentication. API_KEYS is a comma-separated list of keys or `sha256:<hex>` digests of keys;
 // only digests are kept in memory and compared (constant time), so a leaked config dump of hashed entries
-// does not leak keys. Unset: no auth. /healthz, /readyz and /docs stay open for probes and readers.
+// does not leak keys. Unset: no auth. /healthz, /readyz, the Open Inference Protocol's /v2/health/live and
+// /v2/health/ready, and /docs stay open for probes and readers.
 import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
@@ -18,7 +19,14 @@ declare module 'fastify' {
 const REALM = 'bn-service';
 function isPublic(request: FastifyRequest): boolean {
   const path = request.url.split('?')[0];
-  return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/');
+  return (
+    path === '/healthz' ||
+    path === '/readyz' ||
+    path === '/v2/health/live' ||
+    path === '/v2/health/ready' ||
+    path === '/docs' ||
+    path.startsWith('/docs/')
+  );
 }
 
 export default fp<{ config: Config }>(
