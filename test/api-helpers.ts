@@ -13,6 +13,7 @@ import { createBullmqTrainingQueue } from '../src/queue/bullmq-training-queue.js
 import type { TrainingQueue } from '../src/queue/types.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { buildApp } from '../src/api/app.js';
+import type { InferenceEngine } from '../src/inference/types.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { makeCheckpoint, type CheckpointOptions } from './helpers/make-checkpoint.js';
 import { artifacts, trainingState } from './store-fixtures.js';
@@ -29,7 +30,7 @@ export interface TestEnv {
 }
 
 export async function startEnv(
-  options: { env?: Record<string, string>; worker?: boolean; logger?: pino.Logger } = {},
+  options: { env?: Record<string, string>; worker?: boolean; logger?: pino.Logger; inference?: InferenceEngine } = {},
 ): Promise<TestEnv> {
   const redis = await startTestRedis();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bn-api-'));
@@ -45,7 +46,7 @@ export async function startEnv(
   const store = await createFsStore(dataDir);
   const queue = createBullmqTrainingQueue({ redisUrl: redis.url, attempts: config.JOB_ATTEMPTS });
   const worker = options.worker ? await startWorker({ config, logger: pino({ level: 'silent' }) }) : undefined;
-  const app = await buildApp({ config, store, queue, logger: options.logger ?? false });
+  const app = await buildApp({ config, store, queue, logger: options.logger ?? false, inference: options.inference });
   await app.ready();
   const env: TestEnv = {
     app,
