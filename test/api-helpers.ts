@@ -17,6 +17,7 @@ import type { InferenceEngine } from '../src/inference/types.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { makeCheckpoint, type CheckpointOptions } from './helpers/make-checkpoint.js';
 import { artifacts, trainingState } from './store-fixtures.js';
+import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 
 export interface TestEnv {
   app: FastifyInstance;
@@ -124,17 +125,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
 
 /** A completed model with one random checkpoint (epoch 1) written straight into the store: fast predict fixtures. */
 export async function putTrainedModel(store: Store, modelId: string, options: CheckpointOptions): Promise<void> {
-  const doc = { ...makeCheckpoint(options), modelId };
+  await putCompletedModel(store, [{ ...makeCheckpoint(options), modelId }]);
+}
+
+/** A completed model record for docs[0].modelId and its checkpoints, written straight into the store. */
+export async function putCompletedModel(store: Store, docs: CheckpointDocument[]): Promise<void> {
+  const { modelId, spec, training } = docs[0];
   const now = new Date().toISOString();
-  await store.putModel({
-    modelId,
-    jobId: `job_${modelId}`,
-    datasetId: 'builtin:blobs',
-    status: 'completed',
-    spec: doc.spec,
-    training: doc.training,
-    createdAt: now,
-    updatedAt: now,
-  });
-  await store.putCheckpoint(doc, trainingState(modelId, 1), artifacts(1));
+  await store.putModel({ modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', status: 'completed', spec, training, createdAt: now, updatedAt: now });
+  for (const doc of docs) await store.putCheckpoint(doc, trainingState(modelId, doc.epoch), artifacts(doc.epoch));
 }

@@ -8,7 +8,7 @@
 // x = [0.5, -1] -> h = [-1.5, -1] -> y = [-4.5, 0, -4.5 + bias]
 import { CHECKPOINT_FORMAT, type CheckpointDocument } from '../../src/schemas/checkpoint.js';
 import type { Store } from '../../src/store/store.js';
-import { artifacts, trainingState } from '../store-fixtures.js';
+import { putCompletedModel } from '../api-helpers.js';
 
 export function exactCheckpoint(modelId: string, epoch: number, bias: number): CheckpointDocument {
   const eps = 1e-3;
@@ -44,12 +44,5 @@ export function exactCheckpoint(modelId: string, epoch: number, bias: number): C
 
 /** A completed model whose checkpoints 1..biases.length are exactCheckpoint with those output biases. */
 export async function putExactModel(store: Store, modelId: string, biases: number[]): Promise<void> {
-  const first = exactCheckpoint(modelId, 1, biases[0]);
-  const now = new Date().toISOString();
-  await store.putModel({
-    modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', status: 'completed', spec: first.spec, training: first.training, createdAt: now, updatedAt: now,
-  });
-  for (let i = 0; i < biases.length; i++) {
-    await store.putCheckpoint(exactCheckpoint(modelId, i + 1, biases[i]), trainingState(modelId, i + 1), artifacts(i + 1));
-  }
+  await putCompletedModel(store, biases.map((bias, i) => exactCheckpoint(modelId, i + 1, bias)));
 }

@@ -51,8 +51,9 @@ export function inputRows(tensors: readonly InputTensor[], modelId: string, inpu
     throw bad(`input '${INPUT_NAME}' has ${rows} rows, more than MAX_PREDICT_INSTANCES=${maxRows}; split the request`, 'inputs[0].shape');
   }
   checkValues(x.values, INPUT_NAME);
+  if (rows === 1) return [x.values];
   const out: number[][] = new Array(rows);
-  for (let r = 0; r < rows; r++) out[r] = Array.from(x.values.subarray(r * width, (r + 1) * width));
+  for (let r = 0; r < rows; r++) out[r] = x.values.slice(r * width, (r + 1) * width);
   return out;
 }
 

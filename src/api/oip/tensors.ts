@@ -9,8 +9,8 @@ export interface InputTensor {
   name: string;
   shape: number[];
   datatype: InputDatatype;
-  /** Row-major. */
-  values: Float64Array;
+  /** Row-major. Plain numbers: rows go to the engines as they are, without a copy. */
+  values: number[];
 }
 
 const bad = (message: string, field: string) => new ApiError(400, message, field);
@@ -25,6 +25,9 @@ const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** JSON data, flat or nested no deeper than the shape, row-major; every element a number. */
 function flattenJson(data: unknown[], depth: number, field: string): number[] {
+  let flat = true;
+  for (let i = 0; i < data.length && flat; i++) flat = typeof data[i] === 'number';
+  if (flat) return data as number[];
   const out: number[] = [];
   const walk = (items: unknown[], level: number, path: string): void => {
     for (let i = 0; i < items.length; i++) {
@@ -40,9 +43,9 @@ function flattenJson(data: unknown[], depth: number, field: string): number[] {
   return out;
 }
 
-function readBinary(bytes: Buffer, datatype: InputDatatype): Float64Array {
+function readBinary(bytes: Buffer, datatype: InputDatatype): number[] {
   const size = DATATYPE_BYTES[datatype] as number;
-  const out = new Float64Array(bytes.length / size);
+  const out = new Array<number>(bytes.length / size);
   // DataView, not a typed-array view of the buffer: the tensor may start at any byte offset.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   if (datatype === 'FP32') for (let k = 0; k < out.length; k++) out[k] = view.getFloat32(4 * k, true);
@@ -77,7 +80,7 @@ export function decodeInputs(inputs: readonly RequestInput[], binary: Buffer): I
       if (values.length !== count) {
         throw bad(`${field} (${name}): shape ${shapeText(shape)} has ${count} elements, data has ${values.length}`, `${field}.data`);
       }
-      return { name, shape, datatype, values: Float64Array.from(values) };
+      return { name, shape, datatype, values };
     }
     const expected = count * (DATATYPE_BYTES[datatype] as number);
     if (size !== expected) {

@@ -35,7 +35,6 @@ function schema<P extends TSchema>(summary: string, params: P) {
       'or binary_data_output on the request), or as top-k "value:index" strings with parameters.classification. ' +
       'Inference mode: every BN layer uses its moving mean and variance; rows are independent.',
     params,
-    headers: Headers,
     body: InferRequest,
     consumes: INFER_MEDIA_TYPES,
     response: {
@@ -51,11 +50,16 @@ function schema<P extends TSchema>(summary: string, params: P) {
   };
 }
 
-/** The document shows the binary request body as binary; validation keeps the one JSON schema for every media type. */
+/**
+ * What the document shows but validation does not need: the binary request body as binary (validation
+ * keeps the one JSON schema for every media type) and the Inference-Header-Content-Length header (the body
+ * parser reads it).
+ */
 const swaggerTransform = ({ schema: s, url }: { schema: object; url: string }) => ({
   url,
   schema: {
     ...s,
+    headers: Headers,
     consumes: undefined,
     body: {
       content: {
