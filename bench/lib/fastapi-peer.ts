@@ -30,11 +30,14 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-export async function startPeer(python: string, checkpointUrl: string): Promise<Peer> {
+/** `tuned`: async route, no access log (see bench/torch/fastapi_peer.py); else as `uvicorn app:app` runs it. */
+export async function startPeer(python: string, checkpointUrl: string, tuned: boolean): Promise<Peer> {
   const port = await freePort();
-  const child = spawn(python, ['bench/torch/fastapi_peer.py', '--checkpoint-url', checkpointUrl, '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const args = ['bench/torch/fastapi_peer.py', '--checkpoint-url', checkpointUrl, '--port', String(port), ...(tuned ? ['--tuned'] : [])];
+  // stdout carries uvicorn's access log (to nowhere, as without a collector); stderr is shown if it fails.
+  const child = spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -44,7 +47,7 @@ export async function startPeer(python: string, checkpointUrl: string): Promise<
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitFor('the FastAPI peer', async () => {
-      if (child.exitCode !== null) throw Object.assign(new Error(`the FastAPI peer exited with ${child.exitCode}`), { fatal: true });
+      if (child.exitCode !== null) throw Object.assign(new Error(`the FastAPI peer exited with ${child.exitCode}: ${stderr}`), { fatal: true });
       return (await fetch(`${base}/health`)).ok ? true : undefined;
     }, 60_000);
   } catch (err) {

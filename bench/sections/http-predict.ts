@@ -1,5 +1,6 @@
 // Prediction over HTTP, driven by autocannon on loopback (16 connections), against what a user would pick
-// instead: FastAPI + uvicorn + PyTorch in eval mode serving the same checkpoint (bench/torch/fastapi_peer.py).
+// instead: FastAPI + uvicorn + PyTorch in eval mode serving the same checkpoint (bench/torch/fastapi_peer.py),
+// as `uvicorn app:app` runs it and tuned (async route, no access log).
 // For seed 000's small network and the MNIST-size one: POST /v1/models/:id/predict, the Open Inference
 // Protocol's infer in JSON and with binary tensor data (as tritonclient sends it: no Content-Type, binary
 // input, binary_data_output), and the peer. Every server's answer is checked against the service's v1
@@ -37,8 +38,10 @@ export interface NetworkRows {
   v1: HttpFigures;
   v2Json: HttpFigures;
   v2Binary: HttpFigures;
-  /** null without python3 + torch + fastapi + uvicorn */
+  /** As `uvicorn app:app` runs it; null without python3 + torch + fastapi + uvicorn. */
   peer: HttpFigures | null;
+  /** Async route, no access log. */
+  peerTuned: HttpFigures | null;
   /** Largest |y - y(v1)| / max(1, |y(v1)|) over v2 JSON, v2 binary and the peer, checked before timing. */
   worstRelativeError: number;
 }
@@ -164,6 +167,7 @@ interface Prepared {
   v2Json: Target;
   v2Binary: Target;
   peer: Target | null;
+  peerTuned: Target | null;
   worstRelativeError: number;
 }
 
@@ -174,17 +178,19 @@ async function prepare(service: Service, net: Net, peerPython: string | null, pe
   const inferUrl = `${service.base}/v2/models/${modelId}/infer`;
   const v2Json = { url: inferUrl, body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, x.length], datatype: 'FP32', data: x }] }), headers: JSON_HEADERS };
   const v2Binary = binaryInfer(inferUrl, x);
-  let peer: Target | null = null;
-  if (peerPython) {
-    const p = await startPeer(peerPython, `${service.base}/v1/models/${modelId}/checkpoints/latest`);
+  const startOne = async (tuned: boolean): Promise<Target | null> => {
+    if (!peerPython) return null;
+    const p = await startPeer(peerPython, `${service.base}/v1/models/${modelId}/checkpoints/latest`, tuned);
     peers.push(p);
-    peer = { url: p.url, body: v1.body, headers: JSON_HEADERS };
-  }
+    return { url: p.url, body: v1.body, headers: JSON_HEADERS };
+  };
+  const peer = await startOne(false);
+  const peerTuned = await startOne(true);
   const reference = await answer(v1);
   let worst = 0;
-  for (const t of [v2Json, v2Binary, ...(peer ? [peer] : [])]) worst = Math.max(worst, relError(await answer(t), reference));
+  for (const t of [v2Json, v2Binary, peer, peerTuned]) if (t) worst = Math.max(worst, relError(await answer(t), reference));
   if (!(worst <= 1e-5)) throw new Error(`${net.name}: a server's answer differs from the service's v1 answer by ${worst} (relative)`);
-  return { net, v1, v2Json, v2Binary, peer, worstRelativeError: worst };
+  return { net, v1, v2Json, v2Binary, peer, peerTuned, worstRelativeError: worst };
 }
 
 const best = (runs: HttpFigures[]): HttpFigures => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
@@ -201,7 +207,7 @@ export async function httpPredict(connections = 16, seconds = 4): Promise<HttpSe
     const targets: Target[] = [
       { url: bare.url, body: BODY, headers: JSON_HEADERS },
       { url: featured.url, body: BODY, headers: JSON_HEADERS },
-      ...nets.flatMap((n) => [n.v1, n.v2Json, n.v2Binary, ...(n.peer ? [n.peer] : [])]),
+      ...nets.flatMap((n) => [n.v1, n.v2Json, n.v2Binary, ...(n.peer && n.peerTuned ? [n.peer, n.peerTuned] : [])]),
     ];
     // Warm-up: JIT, the model cache, connection pools.
     for (const t of targets) await drive(t, connections, 2);
@@ -218,6 +224,7 @@ export async function httpPredict(connections = 16, seconds = 4): Promise<HttpSe
       v2Json: of(n.v2Json),
       v2Binary: of(n.v2Binary),
       peer: n.peer ? of(n.peer) : null,
+      peerTuned: n.peerTuned ? of(n.peerTuned) : null,
       worstRelativeError: n.worstRelativeError,
     }));
     return {

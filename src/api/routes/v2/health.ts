@@ -2,6 +2,7 @@
 // process answers. Ready: what predictions need works (the store answers, the inference engine computes
 // its probe network); Redis is not needed, predictions never touch it. Open without an API key and never
 // shed under load, like /healthz and /readyz, so that probes see the process.
+import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../plugins/app/errors.js';
 import { ignorePressure } from '../../plugins/external/under-pressure.js';
@@ -18,7 +19,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['inference-v2'],
         summary: 'Server live: 200 while the process answers',
         security: [],
-        response: { 200: empty('Live (empty body)'), 503: { ...oipErrors[503], description: 'The server is shutting down' } },
+        response: {
+          200: empty('Live (empty body)'),
+          503: { ...Type.Object({ error: Type.String() }), description: 'The server is shutting down (Fastify answers before any route: {"error": "Service Unavailable", ...})' },
+        },
       },
     },
     async (_request, reply) => reply.code(200).send(),

@@ -18,7 +18,7 @@ const BINARY_BODY =
   'The JSON inference request object (its length in Inference-Header-Content-Length), then the binary tensor ' +
   'data of the inputs with parameters.binary_data_size, in input order: little-endian, row-major.';
 
-const Headers = Type.Object({
+const InferHeaders = Type.Object({
   [HEADER_LENGTH_HEADER]: Type.Optional(
     Type.String({ description: 'Length in bytes of the JSON object that starts the body, when binary tensor data follows it' }),
   ),
@@ -59,7 +59,7 @@ const swaggerTransform = ({ schema: s, url }: { schema: object; url: string }) =
   url,
   schema: {
     ...s,
-    headers: Headers,
+    headers: InferHeaders,
     consumes: undefined,
     body: {
       content: {
