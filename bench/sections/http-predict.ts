@@ -1,7 +1,7 @@
 // Prediction over HTTP, driven by autocannon on loopback (16 connections), against what a user would pick
 // instead: FastAPI + uvicorn + PyTorch in eval mode serving the same checkpoint (bench/torch/fastapi_peer.py),
 // as `uvicorn app:app` runs it and tuned (async route, no access log).
-// For seed 000's small network and the MNIST-size one: POST /v1/models/:id/predict, the Open Inference
+// For the small 2-3-2-1 network and the MNIST-size one: POST /v1/models/:id/predict, the Open Inference
 // Protocol's infer in JSON and with binary tensor data (as tritonclient sends it: no Content-Type, binary
 // input, binary_data_output), and the peer. Every server's answer is checked against the service's v1
 // answer (1e-5) before timing. Two more rows record what the HTTP stack itself costs: a bare Fastify route
@@ -110,7 +110,7 @@ export async function startBareServer(features: readonly string[] = []): Promise
   };
 }
 
-/** Trains `net` through a real job (seed 000's network on builtin:blobs, the MNIST-size one on MNIST-like rows); its model id once it predicts. */
+/** Trains `net` through a real job (the small one on builtin:blobs, the MNIST-size one on MNIST-like rows); its model id once it predicts. */
 async function trainModel(service: Service, net: Net): Promise<string> {
   const model = { hidden: net.hidden, task: net.classes === 1 ? 'binary' : 'multiclass' };
   const job =
@@ -125,7 +125,7 @@ async function trainModel(service: Service, net: Net): Promise<string> {
   return modelId;
 }
 
-/** Seed 000's network (2 inputs, 3-2 hidden, 1 output) trained through a real job; its prediction URL. */
+/** The small network (2 inputs, 3-2 hidden, 1 output) trained through a real job; its prediction URL. */
 export async function smallModelPredictUrl(service: Service): Promise<string> {
   return `${service.base}/v1/models/${await trainModel(service, SMALL)}/predict`;
 }
