@@ -45,17 +45,38 @@ function widthTable(rows: WidthRow[]): string {
 }
 
 function httpTable(h: HttpSection): string {
-  const head = '| route | requests/s | p50 ms | p99 ms | errors | non-2xx |';
-  const line = (name: string, f: HttpSection['bare']) => `| ${name} | ${int(f.requestsPerSecond)} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} | ${f.non2xx} |`;
+  const head = '| network | server | requests/s | p50 ms | p99 ms | errors | non-2xx | vs FastAPI + PyTorch (as uvicorn runs it / tuned) |';
+  type F = HttpSection['bare'];
+  const line = (net: string, name: string, f: F, peers: [F, F] | null) =>
+    `| ${net} | ${name} | ${int(f.requestsPerSecond)} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} | ${f.non2xx} | ${peers ? `${ratio(f.requestsPerSecond, peers[0].requestsPerSecond)} / ${ratio(f.requestsPerSecond, peers[1].requestsPerSecond)}` : '–'} |`;
   const pct = (r: number) => `${(r * 100).toFixed(0)} %`;
+  const rows = h.networks.flatMap((n) => {
+    const peers: [F, F] | null = n.peer && n.peerTuned ? [n.peer, n.peerTuned] : null;
+    return [
+      line(n.net, 'POST /v1/models/:id/predict', n.v1, peers),
+      line(n.net, 'POST /v2/models/:id/infer, JSON', n.v2Json, peers),
+      line(n.net, 'POST /v2/models/:id/infer, binary tensor data', n.v2Binary, peers),
+      ...(peers
+        ? [line(n.net, 'FastAPI + uvicorn + PyTorch eval, as `uvicorn app:app` runs it (def route, access log)', peers[0], null),
+          line(n.net, 'FastAPI + uvicorn + PyTorch eval, tuned (async def route, no access log)', peers[1], null)]
+        : [`| ${n.net} | FastAPI + uvicorn + PyTorch eval | – | – | – | – | – | – |`]),
+    ];
+  });
+  const targets = h.networks.map((n) => {
+    const ours = [n.v1, n.v2Json, n.v2Binary];
+    const least = (peer: F | null) => (peer ? `${(Math.min(...ours.map((f) => f.requestsPerSecond)) / peer.requestsPerSecond).toFixed(1)}×` : '–');
+    const tenfold = n.peer ? ours.every((f) => f.requestsPerSecond >= 10 * (n.peer as F).requestsPerSecond) : null;
+    const p99 = ours.every((f) => f.p99Ms <= 5);
+    return `${n.net}: 10× the peer's requests/s ${tenfold === null ? 'not measured (no peer)' : tenfold ? 'met' : '**not met**'} (the slowest of v1 and v2 at ${least(n.peer)} the peer as uvicorn runs it, ${least(n.peerTuned)} the tuned one); p99 at most 5 ms ${p99 ? 'met' : '**not met**'}; v2 binary / v2 JSON ${ratio(n.v2Binary.requestsPerSecond, n.v2Json.requestsPerSecond)}.`;
+  });
   return [
     head,
     head.replace(/[^|]+/g, '---'),
-    line('bare Fastify route, constant answer (ceiling)', h.bare),
-    line(`the bare route plus the service's per-request features (${FEATURES.join(', ')}), constant answer`, h.bareWithFeatures),
-    line('POST /v1/models/:id/predict, one point, small network', h.predict),
+    ...rows,
+    line('–', 'bare Fastify route, constant answer (the HTTP stack alone)', h.bare, null),
+    line('–', `the bare route plus the service's per-request features (${FEATURES.join(', ')}), constant answer`, h.bareWithFeatures, null),
   ].join('\n') +
-    `\n\nPrediction over HTTP reaches **${pct(h.ratio)}** of the ceiling; the per-request features alone, with no prediction work, leave ${pct(h.featuresRatio)} of it (${h.connections} connections; the best of ${h.rounds} alternating ${h.seconds} s rounds of each, after a 2 s warm-up).`;
+    `\n\n${targets.join(' ')} Every answer was checked against the service's v1 answer before timing (worst relative difference ${Math.max(...h.networks.map((n) => n.worstRelativeError)).toExponential(1)}). The small network's v1 route reaches ${pct(h.ratio)} of the bare route; the per-request features alone leave ${pct(h.featuresRatio)} of it (${h.connections} connections; the best of ${h.rounds} alternating ${h.seconds} s rounds of each, after a 2 s warm-up). ${h.peerNote}.`;
 }
 
 function trainingTable(t: TrainingSection): string {
@@ -95,7 +116,7 @@ async function main(): Promise<void> {
     console.log('bench: prediction over HTTP ...');
     const h = await httpPredict();
     results.http = h;
-    sections.push(`## 3. Prediction over HTTP (autocannon on loopback)\n\n${httpTable(h)}\n\nThe service runs as \`npm start\` runs it (ROLE=all, embedded Redis, LOG_LEVEL=info), rate limiting off (one load generator is one client); the bare route is Fastify with no plugins answering a constant of the same shape; the second row adds the service's per-request features to it with the service's own code (bench/bare-server.ts; \`npm run bench:http-costs\` prices them one by one).`);
+    sections.push(`## 3. Prediction over HTTP (autocannon on loopback)\n\n${httpTable(h)}\n\nThe service runs as \`npm start\` runs it (ROLE=all, embedded Redis, LOG_LEVEL=info), rate limiting off (one load generator is one client). The binary rows send what tritonclient sends (no Content-Type, the FP32 input as binary tensor data, binary_data_output). The peer is bench/torch/fastapi_peer.py: the same checkpoint document loaded into torch.nn modules in eval mode, one uvicorn worker, once as \`uvicorn app:app\` runs it (a plain def route, the access log on, to nowhere) and once tuned (an async def route, no access log). The bare route is Fastify with no plugins answering a constant; the row after it adds the service's per-request features with the service's own code (bench/bare-server.ts; \`npm run bench:http-costs\` prices them one by one).`);
     console.log(httpTable(h));
   }
   if (run('training')) {

@@ -13,9 +13,11 @@ import { createBullmqTrainingQueue } from '../src/queue/bullmq-training-queue.js
 import type { TrainingQueue } from '../src/queue/types.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { buildApp } from '../src/api/app.js';
+import type { InferenceEngine } from '../src/inference/types.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { makeCheckpoint, type CheckpointOptions } from './helpers/make-checkpoint.js';
 import { artifacts, trainingState } from './store-fixtures.js';
+import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 
 export interface TestEnv {
   app: FastifyInstance;
@@ -29,7 +31,7 @@ export interface TestEnv {
 }
 
 export async function startEnv(
-  options: { env?: Record<string, string>; worker?: boolean; logger?: pino.Logger } = {},
+  options: { env?: Record<string, string>; worker?: boolean; logger?: pino.Logger; inference?: InferenceEngine } = {},
 ): Promise<TestEnv> {
   const redis = await startTestRedis();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bn-api-'));
@@ -45,7 +47,7 @@ export async function startEnv(
   const store = await createFsStore(dataDir);
   const queue = createBullmqTrainingQueue({ redisUrl: redis.url, attempts: config.JOB_ATTEMPTS });
   const worker = options.worker ? await startWorker({ config, logger: pino({ level: 'silent' }) }) : undefined;
-  const app = await buildApp({ config, store, queue, logger: options.logger ?? false });
+  const app = await buildApp({ config, store, queue, logger: options.logger ?? false, inference: options.inference });
   await app.ready();
   const env: TestEnv = {
     app,
@@ -123,17 +125,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
 
 /** A completed model with one random checkpoint (epoch 1) written straight into the store: fast predict fixtures. */
 export async function putTrainedModel(store: Store, modelId: string, options: CheckpointOptions): Promise<void> {
-  const doc = { ...makeCheckpoint(options), modelId };
+  await putCompletedModel(store, [{ ...makeCheckpoint(options), modelId }]);
+}
+
+/** A completed model record for docs[0].modelId and its checkpoints, written straight into the store. */
+export async function putCompletedModel(store: Store, docs: CheckpointDocument[]): Promise<void> {
+  const { modelId, spec, training } = docs[0];
   const now = new Date().toISOString();
-  await store.putModel({
-    modelId,
-    jobId: `job_${modelId}`,
-    datasetId: 'builtin:blobs',
-    status: 'completed',
-    spec: doc.spec,
-    training: doc.training,
-    createdAt: now,
-    updatedAt: now,
-  });
-  await store.putCheckpoint(doc, trainingState(modelId, 1), artifacts(1));
+  await store.putModel({ modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', status: 'completed', spec, training, createdAt: now, updatedAt: now });
+  for (const doc of docs) await store.putCheckpoint(doc, trainingState(modelId, doc.epoch), artifacts(doc.epoch));
 }

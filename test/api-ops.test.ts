@@ -193,6 +193,32 @@ describe('auth and rate limit', () => {
     assert.equal((await env.app.inject({ url: '/v1/models', headers })).statusCode, 200);
   });
 
+  test('/v2: 401 and 429 in the protocol\'s {"error"} shape; its health probes open, everything else behind the key', async () => {
+    const none = await env.app.inject({ url: '/v2' });
+    assert.equal(none.statusCode, 401);
+    assert.match(String(none.headers['www-authenticate']), /^Bearer/);
+    assert.deepEqual(Object.keys(none.json()), ['error']);
+    assert.match(none.json().error, /missing credentials/);
+    for (const url of ['/v2/health/live', '/v2/health/ready']) assert.equal((await env.app.inject({ url })).statusCode, 200, url);
+    assert.equal((await env.app.inject({ url: '/v2/models/mdl_none/ready' })).statusCode, 401);
+    assert.equal((await env.app.inject({ url: '/v2/no-such-route' })).json().error, 'missing credentials: send Authorization: Bearer <API key>');
+
+    const headers = { authorization: `Bearer ${hashedKey}`, 'content-type': 'application/json' };
+    const payload = '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}';
+    const codes: number[] = [];
+    let last;
+    for (let i = 0; i < 4 && codes.at(-1) !== 429; i++) {
+      last = await env.app.inject({ method: 'POST', url: '/v2/models/mdl_none/infer', headers, payload });
+      codes.push(last.statusCode);
+    }
+    assert.equal(codes.at(-1), 429, `rate limited within RATE_LIMIT_MAX + 1 requests: ${codes.join(', ')}`);
+    assert.ok(codes.slice(0, -1).every((c) => c === 404), codes.join(', '));
+    assert.ok(last);
+    assert.ok(Number(last.headers['retry-after']) > 0);
+    assert.deepEqual(Object.keys(last.json()), ['error']);
+    assert.match(last.json().error, /rate limit of 3 requests per 60 s exceeded/);
+  });
+
   test('keys never reach the logs', async () => {
     // The req serializer drops headers anyway; a handler logging them must be redacted too.
     env.app.log.info({ headers: { authorization: `Bearer ${plainKey}` } }, 'a handler logging headers');

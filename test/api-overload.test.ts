@@ -23,14 +23,22 @@ test('a stalled event loop sheds requests with 503 + Retry-After, then recovers'
   assert.equal((await env.app.inject({ url: '/v1/models' })).statusCode, 200);
   // under-pressure samples the loop delay on a timer: block across a few samples.
   let shed = null;
-  for (let i = 0; i < 20 && !shed; i++) {
+  let shedV2 = null;
+  for (let i = 0; i < 40 && !(shed && shedV2); i++) {
     await new Promise((r) => setTimeout(r, 5));
     blockEventLoop(300);
     await new Promise((r) => setImmediate(r));
-    const res = await env.app.inject({ url: '/v1/models' });
+    const [res, v2] = await Promise.all([env.app.inject({ url: '/v1/models' }), env.app.inject({ url: '/v2' })]);
     if (res.statusCode === 503) shed = res;
+    if (v2.statusCode === 503) shedV2 = v2;
   }
   assert.ok(shed, 'no request was shed while the event loop was blocked');
+  assert.ok(shedV2, 'no /v2 request was shed while the event loop was blocked');
+  // The Open Inference Protocol's routes answer in its own shape, with the same Retry-After.
+  assert.deepEqual(Object.keys(shedV2.json()), ['error']);
+  assert.match(shedV2.json().error, /overloaded/);
+  assert.ok(Number(shedV2.headers['retry-after']) > 0);
+  assert.equal((await env.app.inject({ url: '/v2/health/live' })).statusCode, 200, 'the v2 liveness probe is never shed');
   assert.ok(Number(shed.headers['retry-after']) > 0, 'Retry-After is set');
   const body = shed.json();
   assert.equal(body.statusCode, 503);

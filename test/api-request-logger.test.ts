@@ -109,6 +109,24 @@ describe('request logging through the app', () => {
     assert.ok(mine.some((l) => l.statusCode === 400 && l.field === 'x'), JSON.stringify(mine));
   });
 
+  test('a successful v2 inference writes no line either; a failed one is logged under its request id', async () => {
+    const before = lines().length;
+    const infer = (data: number[]) =>
+      env.app.inject({
+        method: 'POST',
+        url: '/v2/models/mdl_logged/infer',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ inputs: [{ name: 'x', shape: [1, data.length], datatype: 'FP32', data }] }),
+      });
+    const ok = await infer([0.1, 0.2]);
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(lines().length, before, JSON.stringify(lines().slice(before)));
+    const bad = await infer([0.1]);
+    assert.equal(bad.statusCode, 400);
+    const mine = lines().filter((l) => l.reqId === bad.headers['x-request-id']);
+    assert.ok(mine.some((l) => l.statusCode === 400 && /unexpected shape/.test(String(l.msg))), JSON.stringify(mine));
+  });
+
   test('other routes keep their access log lines with the request id', async () => {
     const res = await env.app.inject({ url: '/v1/models', headers: { 'x-request-id': 'trace-abc' } });
     assert.equal(res.statusCode, 200);

@@ -1,8 +1,9 @@
-// Property-based fuzzing (fast-check) of the two routes that take user data: POST /v1/models/:modelId/predict
-// and POST /v1/datasets. Bodies come from fc.anything, fc.json, structured-but-wrong generators (NaN and
+// Property-based fuzzing (fast-check) of the routes that take user data: POST /v1/models/:modelId/predict,
+// POST /v1/datasets and the Open Inference Protocol's POST /v2/models/:model/infer (JSON, and JSON followed by
+// random binary tensor data under a right, wrong or missing Inference-Header-Content-Length). Bodies come from fc.anything, fc.json, structured-but-wrong generators (NaN and
 // Infinity tokens in raw JSON text, ragged rows, stray keys), raw strings and random content types and query
 // strings. Whatever arrives: never a 5xx, every non-2xx answer has the one error shape, and /healthz keeps
-// answering. The seed is fixed (FUZZ_SEED overrides it) and printed on failure, with fast-check's path.
+// answering (on /v2 the shape is the protocol's {"error": "..."}). The seed is fixed (FUZZ_SEED overrides it) and printed on failure, with fast-check's path.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -38,12 +39,15 @@ interface Req {
   contentType?: string;
   /** Raw text or bytes, sent as-is. */
   body?: string | Buffer;
+  headers?: Record<string, string>;
+  /** oip: an Open Inference Protocol route, whose errors are {"error": "..."}. */
+  protocol?: 'oip';
 }
 
 /** The invariants every answer must keep. */
 async function check(req: Req, okStatuses: number[]): Promise<void> {
-  const opts: InjectOptions = { method: 'POST', url: req.url };
-  if (req.contentType !== undefined) opts.headers = { 'content-type': req.contentType };
+  const opts: InjectOptions = { method: 'POST', url: req.url, headers: { ...req.headers } };
+  if (req.contentType !== undefined) opts.headers = { ...opts.headers, 'content-type': req.contentType };
   if (req.body !== undefined) opts.payload = req.body;
   const res = await env.app.inject(opts);
   tally.bodies++;
@@ -53,7 +57,13 @@ async function check(req: Req, okStatuses: number[]): Promise<void> {
   if (res.statusCode < 300) {
     assert.ok(okStatuses.includes(res.statusCode), `unexpected success status: ${where}`);
     // A prediction is numbers only: never null (NaN or an overflow that JSON turned into null).
-    if (res.statusCode === 200) assert.ok(!/null/.test(res.body), `null in a prediction: ${where}`);
+    if (res.statusCode === 200 && /^application\/json/.test(String(res.headers['content-type']))) {
+      assert.ok(!/null/.test(res.body), `null in a prediction: ${where}`);
+    }
+  } else if (req.protocol === 'oip') {
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body), ['error'], where);
+    assert.ok(typeof body.error === 'string' && body.error.length > 0, where);
   } else {
     assert.ok(res.statusCode >= 400, `unexpected status: ${where}`);
     const body = JSON.parse(res.body) as Record<string, unknown>;
@@ -182,6 +192,45 @@ const predictArbs: [string, fc.Arbitrary<Req>][] = [
   ['predict: raw strings, random content types', fc.tuple(predictUrl, fc.option(rawBody, { freq: 8 }), contentType).map(([url, body, contentType]) => ({ url, contentType, body: body ?? undefined }))],
 ];
 
+// infer (Open Inference Protocol)
+
+const inferUrl = fc
+  .tuple(modelSegment, fc.constantFrom('', '', '', '/versions/1', '/versions/2', '/versions/0', '/versions/latest'))
+  .map(([m, v]) => `/v2/models/${m}${v}/infer`);
+const inputText = objectText({
+  name: fc.constantFrom('"x"', '"x"', '"x"', '"y"', '"input0"', '1', 'null'),
+  shape: fc.oneof(fc.constantFrom('[1,3]', '[1,3]', '[2,3]', '[3]', '[0,3]', '[-1,3]', '[1e9,3]', '[9007199254740993,3]', '[]', '"1,3"'), rowText(3)),
+  datatype: fc.constantFrom('"FP32"', '"FP32"', '"FP64"', '"INT32"', '"BYTES"', '"BOOL"', '"FLOAT"', '"fp32"', '3'),
+  data: fc.oneof(rowText(7), rowsText(3, 4), fc.constant('[[0.1,0.2,0.3]]'), fc.constant('[0.1,0.2,0.3]'), cellToken),
+  parameters: fc.constantFrom('{"binary_data_size":12}', '{"binary_data_size":24}', '{"binary_data_size":0}', '{"binary_data_size":-4}', '{}', '{"shared_memory_region":"r"}', 'null'),
+});
+const inferStructured = objectText({
+  inputs: fc.oneof(fc.array(inputText, { maxLength: 3 }).map((a) => `[${a.join(',')}]`), fc.constant('[]'), cellToken),
+  outputs: fc.constantFrom('[{"name":"y"}]', '[{"name":"y","parameters":{"binary_data":true}}]', '[{"name":"y","parameters":{"classification":2}}]', '[{"name":"z"}]', '[]', '{}'),
+  parameters: fc.constantFrom('{"binary_data_output":true}', '{"binary_data_output":1}', '{}', '{"priority":1}'),
+  id: fc.oneof(fc.string({ maxLength: 8 }).map((x) => JSON.stringify(x)), numberToken),
+});
+/** The JSON, then random bytes (NaN and Infinity patterns included), with a right, wrong or no header length. */
+const inferBinary = fc
+  .tuple(inferUrl, inferStructured, fc.uint8Array({ maxLength: 48 }), fc.constantFrom('exact', 'exact', 'exact', 'none', 'short', 'long', 'zero', 'junk'), contentType)
+  .map(([url, json, tail, length, ct]): Req => {
+    const n = Buffer.byteLength(json);
+    const header = { exact: String(n), short: String(Math.max(1, n - 3)), long: String(n + tail.length + 1), zero: '0', junk: '1e3' }[length as 'exact'];
+    return {
+      url,
+      protocol: 'oip',
+      contentType: ct === 'application/json' ? undefined : ct,
+      body: Buffer.concat([Buffer.from(json), Buffer.from(tail)]),
+      headers: length === 'none' ? {} : { 'inference-header-content-length': header },
+    };
+  });
+
+const inferArbs: [string, fc.Arbitrary<Req>][] = [
+  ['infer: fc.anything as JSON', fc.tuple(inferUrl, anythingText).map(([url, body]): Req => ({ url, contentType: 'application/json', body, protocol: 'oip' }))],
+  ['infer: structured but wrong JSON, random content types', fc.tuple(inferUrl, inferStructured, contentType).map(([url, body, contentType]): Req => ({ url, contentType, body, protocol: 'oip' }))],
+  ['infer: JSON and binary tensor data', inferBinary],
+];
+
 // datasets
 
 const datasetQuery = query(['?label=y', '?label=a', '?name=n', '?label=y&name=n', '?label=', '?label=y&label=a']);
@@ -227,6 +276,18 @@ describe('fuzz POST /v1/models/:modelId/predict', () => {
     assert.equal(res.statusCode, 200, res.body);
   });
   for (const [name, arb] of predictArbs) test(name, () => run(name, arb, [200]));
+});
+
+describe('fuzz POST /v2/models/:model/infer', () => {
+  test('a valid request answers 200 (the fixture model works)', async () => {
+    const res = await env.app.inject({
+      method: 'POST',
+      url: `/v2/models/${MODEL}/infer`,
+      payload: { inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', data: [0.5, 0.5, 0.5] }] },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+  });
+  for (const [name, arb] of inferArbs) test(name, () => run(name, arb, [200]));
 });
 
 describe('fuzz POST /v1/datasets', () => {

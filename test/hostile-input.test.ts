@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { InjectOptions } from 'fastify';
 import { putTrainedModel, startEnv, type TestEnv } from './api-helpers.js';
 
@@ -100,6 +101,8 @@ interface Case {
   field?: string | RegExp;
   /** What the message must say; default: it contains the field. */
   message?: RegExp;
+  /** oip: an Open Inference Protocol route, whose errors are {"error": message} only. */
+  protocol?: 'oip';
 }
 
 const JSON_CT = { 'content-type': 'application/json' };
@@ -538,6 +541,131 @@ const evaluateCases: Case[] = [
   })),
 ];
 
+// The Open Inference Protocol: /v2/models/{model}[/versions/{version}][/ready|/infer]
+
+const inferUrl = `/v2/models/${MODEL}/infer`;
+const HL = 'inference-header-content-length';
+const oipCase = (c: Omit<Case, 'protocol'>): Case => ({ ...c, protocol: 'oip', name: `v2: ${c.name}` });
+const infer = (c: Omit<Case, 'method' | 'url' | 'protocol'> & { url?: string; method?: Case['method'] }): Case => oipCase({ method: 'POST', url: inferUrl, ...c });
+/** An infer request with x [rows, 3] and what `extra` adds to the input. */
+const xInput = (extra: object = { data: x3 }, shape = [1, 3]) => ({ inputs: [{ name: 'x', shape, datatype: 'FP32', ...extra }] });
+const f32 = (...v: number[]) => Buffer.from(new Float32Array(v).buffer);
+/** JSON + tensor bytes with Inference-Header-Content-Length, unless `length` overrides it. */
+const binaryBody = (json: object, tensor: Buffer, length?: string) => {
+  const text = JSON.stringify(json);
+  return { headers: { [HL]: length ?? String(Buffer.byteLength(text)) }, payload: Buffer.concat([Buffer.from(text), tensor]) };
+};
+const binInput = (size: number) => xInput({ parameters: { binary_data_size: size } });
+
+const v2Cases: Case[] = [
+  infer({ name: 'malformed JSON', ...raw('{"inputs": ['), status: 400, message: /not valid JSON/ }),
+  infer({ name: 'trailing garbage after JSON', ...raw(`${JSON.stringify(xInput())} x`), status: 400, message: /not valid JSON/ }),
+  infer({ name: 'empty JSON body', ...raw(''), status: 400, message: /empty/ }),
+  infer({ name: '__proto__ key (prototype poisoning)', ...raw('{"inputs":[],"__proto__":{"x":1}}'), status: 400, message: /not valid JSON/ }),
+  infer({ name: 'constructor.prototype key', ...raw('{"inputs":[],"constructor":{"prototype":{"x":1}}}'), status: 400, message: /not valid JSON/ }),
+  infer({ name: 'application/xml', headers: { 'content-type': 'application/xml' }, payload: '<a/>', status: 415, message: /Content-Type application\/xml is not supported here/ }),
+  infer({ name: 'text/plain', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify(xInput()), status: 415, message: /Content-Type text\/plain is not supported/ }),
+  infer({ name: 'multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 415, message: /not supported/ }),
+  infer({ name: 'no body and no Content-Type', status: 400, message: /request body/ }),
+  infer({ name: 'body null', ...raw('null'), status: 400, message: /request body must be object/ }),
+  infer({ name: 'body an array', ...raw('[[1,2,3]]'), status: 400, message: /request body must be object/ }),
+  infer({ name: 'body a string', ...raw('"x"'), status: 400, message: /request body must be object/ }),
+  infer({ name: 'deeply nested arrays', ...raw('['.repeat(5000) + ']'.repeat(5000)), status: 400, message: /request body must be object/ }),
+  infer({ name: 'deeply nested data', ...raw(`{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":${'['.repeat(5000)}${']'.repeat(5000)}}]}`), status: 400, message: /nested deeper than the shape allows/ }),
+  infer({ name: 'missing inputs', payload: {}, status: 400, message: /inputs is required/ }),
+  infer({ name: 'inputs empty', payload: { inputs: [] }, status: 400, message: /inputs must NOT have fewer than 1 items/ }),
+  infer({ name: 'inputs an object', payload: { inputs: { x: x3 } }, status: 400, message: /inputs must be array/ }),
+  infer({ name: 'unknown top-level field', payload: { ...xInput(), colour: 'red' }, status: 400, message: /colour is not a known field/ }),
+  infer({ name: 'unknown request parameter (sequence_id)', payload: { ...xInput(), parameters: { sequence_id: 1 } }, status: 400, message: /parameters\.sequence_id is not a known field/ }),
+  infer({ name: 'binary_data_output a string', payload: { ...xInput(), parameters: { binary_data_output: 'yes' } }, status: 400, message: /binary_data_output must be boolean/ }),
+  infer({ name: 'shared-memory input parameter', payload: xInput({ parameters: { shared_memory_region: 'r' } }), status: 400, message: /shared_memory_region is not a known field/ }),
+  infer({ name: 'input without a name', payload: { inputs: [{ shape: [1, 3], datatype: 'FP32', data: x3 }] }, status: 400, message: /inputs\[0\]\.name is required/ }),
+  infer({ name: 'input without a shape', payload: { inputs: [{ name: 'x', datatype: 'FP32', data: x3 }] }, status: 400, message: /inputs\[0\]\.shape is required/ }),
+  infer({ name: 'input without a datatype', payload: { inputs: [{ name: 'x', shape: [1, 3], data: x3 }] }, status: 400, message: /inputs\[0\]\.datatype is required/ }),
+  infer({ name: 'negative dimension', payload: xInput({ data: x3 }, [-1, 3]), status: 400, message: /inputs\[0\]\.shape\[0\] must be >= 0/ }),
+  infer({ name: 'fractional dimension', payload: xInput({ data: x3 }, [1.5, 3]), status: 400, message: /inputs\[0\]\.shape\[0\] must be integer/ }),
+  infer({ name: 'nine dimensions', payload: xInput({ data: x3 }, [1, 1, 1, 1, 1, 1, 1, 1, 3]), status: 400, message: /shape must NOT have more than 8 items/ }),
+  infer({ name: 'shape of a billion rows with 3 values', payload: xInput({ data: x3 }, [1e9, 3]), status: 400, message: /has 3000000000 elements, data has 3/ }),
+  infer({ name: 'shape of 2^53 x 2^53 elements', payload: xInput({ data: x3 }, [2 ** 53, 2 ** 53]), status: 400, message: /elements, data has 3/ }),
+  infer({ name: 'unknown datatype FLOAT', payload: xInput({ datatype: 'FLOAT', data: x3 }), status: 400, message: /datatype "FLOAT" is not a datatype of the protocol/ }),
+  infer({ name: 'lower-case fp32', payload: xInput({ datatype: 'fp32', data: x3 }), status: 400, message: /datatype "fp32" is not a datatype of the protocol/ }),
+  infer({ name: 'datatype INT64', payload: xInput({ datatype: 'INT64', data: [1, 2, 3] }), status: 400, message: /datatype INT64 is not supported; send FP32 or FP64/ }),
+  infer({ name: 'datatype BYTES', payload: xInput({ datatype: 'BYTES', data: ['a', 'b', 'c'] }), status: 400, message: /datatype BYTES is not supported/ }),
+  infer({ name: 'datatype a number', payload: xInput({ datatype: 32, data: x3 }), status: 400, message: /inputs\[0\]\.datatype must be string/ }),
+  infer({ name: 'both data and binary_data_size', ...binaryBody(xInput({ data: x3, parameters: { binary_data_size: 12 } }), f32(1, 2, 3)), status: 400, message: /has both data and parameters\.binary_data_size/ }),
+  infer({ name: 'neither data nor binary_data_size', payload: xInput({}), status: 400, message: /needs data, or parameters\.binary_data_size/ }),
+  infer({ name: 'data not an array', payload: xInput({ data: 5 }), status: 400, message: /inputs\[0\]\.data must be array/ }),
+  infer({ name: 'a string in data', payload: xInput({ data: [0.1, 'NaN', 0.3] }), status: 400, message: /inputs\[0\]\.data\[1\] must be a number, got string/ }),
+  infer({ name: 'null in data', payload: xInput({ data: [0.1, null, 0.3] }), status: 400, message: /inputs\[0\]\.data\[1\] must be a number, got null/ }),
+  infer({ name: 'true in data', payload: xInput({ data: [true, 0.2, 0.3] }), status: 400, message: /inputs\[0\]\.data\[0\] must be a number, got boolean/ }),
+  infer({ name: 'an object in data', payload: xInput({ data: [{}, 0.2, 0.3] }), status: 400, message: /inputs\[0\]\.data\[0\] must be a number, got object/ }),
+  infer({ name: '1e999 in data (raw JSON)', ...raw('{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[0.1,1e999,0.3]}]}'), status: 400, message: /x\[1\]: expected a finite number/ }),
+  infer({ name: 'huge finite 1e300 in data', payload: xInput({ data: [1e300, 0.2, 0.3] }), status: 400, message: /x\[0\]: 1e\+300 is beyond the supported magnitude/ }),
+  infer({ name: 'NaN in binary FP32', ...binaryBody(binInput(12), f32(0.1, NaN, 0.3)), status: 400, message: /x\[1\]: expected a finite number/ }),
+  infer({ name: '-Infinity in binary FP32', ...binaryBody(binInput(12), f32(0.1, 0.2, -Infinity)), status: 400, message: /x\[2\]: expected a finite number/ }),
+  infer({ name: 'unexpected input name', payload: { inputs: [{ name: 'input0', shape: [1, 3], datatype: 'FP32', data: x3 }] }, status: 400, message: /unexpected inference input 'input0' for model 'mdl_hostile': its only input is 'x' \[-1, 3\]/ }),
+  infer({ name: 'input x twice', payload: { inputs: [...xInput().inputs, ...xInput().inputs] }, status: 400, message: /input 'x' is given 2 times/ }),
+  infer({ name: 'x with 2 features (model has 3)', payload: xInput({ data: [0.1, 0.2] }, [1, 2]), status: 400, message: /unexpected shape for input 'x' of model 'mdl_hostile': expected \[-1, 3\], got \[1, 2\]/ }),
+  infer({ name: 'x without the batch dimension', payload: xInput({ data: x3 }, [3]), status: 400, message: /expected \[-1, 3\], got \[3\]/ }),
+  infer({ name: 'x with no rows', payload: xInput({ data: [] }, [0, 3]), status: 400, message: /input 'x' has no rows/ }),
+  infer({
+    name: `${LIMITS.MAX_PREDICT_INSTANCES + 1} rows > MAX_PREDICT_INSTANCES`,
+    payload: xInput({ data: Array(3 * (LIMITS.MAX_PREDICT_INSTANCES + 1)).fill(0.5) }, [LIMITS.MAX_PREDICT_INSTANCES + 1, 3]),
+    status: 400,
+    message: /has 11 rows, more than MAX_PREDICT_INSTANCES=10/,
+  }),
+  infer({ name: 'unexpected output name', payload: { ...xInput(), outputs: [{ name: 'output0' }] }, status: 400, message: /unexpected inference output 'output0' for model 'mdl_hostile': its only output is 'y'/ }),
+  infer({ name: 'output y twice', payload: { ...xInput(), outputs: [{ name: 'y' }, { name: 'y' }] }, status: 400, message: /output 'y' is requested 2 times/ }),
+  infer({ name: 'classification 0', payload: { ...xInput(), outputs: [{ name: 'y', parameters: { classification: 0 } }] }, status: 400, message: /classification must be >= 1/ }),
+  infer({ name: 'binary_data a string', payload: { ...xInput(), outputs: [{ name: 'y', parameters: { binary_data: 'true' } }] }, status: 400, message: /binary_data must be boolean/ }),
+  infer({ name: 'id a number', payload: { ...xInput(), id: 42 }, status: 400, message: /id must be string/ }),
+  infer({ name: 'id of 257 characters', payload: { ...xInput(), id: long(257) }, status: 400, message: /id must NOT have more than 256 characters/ }),
+  infer({ name: 'model_name of another model', payload: { ...xInput(), model_name: 'other' }, status: 400, message: /model_name "other" in the body is not the model of the path, mdl_hostile/ }),
+  infer({ name: 'model_version not the one served', payload: { ...xInput(), model_version: '7' }, status: 400, message: /model_version "7" in the body is not the version served, 1/ }),
+  infer({ name: 'Inference-Header-Content-Length past the body', ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3), '100000'), status: 400, message: /Inference-Header-Content-Length is 100000, past the end of the body/ }),
+  infer({ name: 'Inference-Header-Content-Length not a number', ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3), '12abc'), status: 400, message: /must be one whole number of bytes/ }),
+  infer({ name: 'Inference-Header-Content-Length negative', ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3), '-5'), status: 400, message: /must be one whole number of bytes/ }),
+  infer({ name: 'Inference-Header-Content-Length 0', ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3), '0'), status: 400, message: /is 0: the body must start with the JSON/ }),
+  infer({ name: 'Inference-Header-Content-Length cutting the JSON', ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3), '20'), status: 400, message: /not valid JSON/ }),
+  infer({ name: 'binary_data_size without the header', headers: JSON_CT, payload: JSON.stringify(binInput(12)), status: 400, message: /the request has no binary data: send Inference-Header-Content-Length/ }),
+  infer({ name: 'binary_data_size not the shape\'s', ...binaryBody(binInput(8), f32(0.1, 0.2)), status: 400, message: /binary_data_size is 8, but shape \[1, 3\] of FP32 takes 12 bytes/ }),
+  infer({ name: 'binary_data_size negative', ...binaryBody(binInput(-12), f32(0.1, 0.2, 0.3)), status: 400, message: /binary_data_size must be >= 0/ }),
+  infer({ name: 'fewer bytes than binary_data_size', ...binaryBody(binInput(12), f32(0.1, 0.2)), status: 400, message: /needs 12 bytes of binary data, but only 8 remain/ }),
+  infer({ name: 'bytes after the inputs\' binary data', ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3, 0.4)), status: 400, message: /the body has 4 bytes after the binary data of the inputs/ }),
+  infer({ name: 'binary data and no binary input', ...binaryBody(xInput(), f32(0.1)), status: 400, message: /the body has 4 bytes after the binary data of the inputs \(their binary_data_size add up to 0\)/ }),
+  infer({ name: 'Content-Encoding br', headers: { ...JSON_CT, 'content-encoding': 'br' }, payload: JSON.stringify(xInput()), status: 415, message: /Content-Encoding br is not supported; send identity, gzip or deflate/ }),
+  infer({ name: 'Content-Encoding gzip, body not gzip', headers: { ...JSON_CT, 'content-encoding': 'gzip' }, payload: JSON.stringify(xInput()), status: 400, message: /not valid gzip data/ }),
+  infer({
+    name: 'gzip bomb: decoded beyond BODY_LIMIT_BYTES',
+    headers: { ...JSON_CT, 'content-encoding': 'gzip' },
+    payload: gzipSync(Buffer.alloc(LIMITS.BODY_LIMIT_BYTES * 64, 0x20)),
+    status: 413,
+    message: /decoded request body is larger than 32768 bytes \(BODY_LIMIT_BYTES\)/,
+  }),
+  infer({ name: 'oversized body > BODY_LIMIT_BYTES', payload: xInput({ data: Array(9000).fill(1.25) }, [3000, 3]), status: 413, message: /BODY_LIMIT_BYTES/ }),
+  infer({ name: 'unknown model', url: '/v2/models/mdl_unknown/infer', payload: xInput(), status: 404, message: /no model mdl_unknown/ }),
+  infer({ name: 'GET on infer (no such route)', method: 'GET', status: 404, message: /no route GET \/v2\/models\/mdl_hostile\/infer/ }),
+  ...['0', 'abc', '-1', '9999999999', 'latest', '1.5'].map((v) =>
+    infer({ name: `version ${v}`, url: `/v2/models/${MODEL}/versions/${v}/infer`, payload: xInput(), status: 400, message: /params version must match pattern/ }),
+  ),
+  infer({ name: 'version 2 (no such epoch)', url: `/v2/models/${MODEL}/versions/2/infer`, payload: xInput(), status: 404, message: /no checkpoint for epoch 2/ }),
+  ...idCases('POST /v2/models/:model/infer', 'POST', (id) => `/v2/models/${id}/infer`, 'model', { payload: xInput() }).map((c) => oipCase({ ...c, name: `infer: ${c.name}` })),
+  // Metadata and readiness
+  oipCase({ name: 'metadata of an unknown model', url: '/v2/models/mdl_unknown', status: 404, message: /no model mdl_unknown/ }),
+  oipCase({ name: 'metadata of version 2 (no such epoch)', url: `/v2/models/${MODEL}/versions/2`, status: 404, message: /has no version 2/ }),
+  oipCase({ name: 'metadata of version abc', url: `/v2/models/${MODEL}/versions/abc`, status: 400, message: /params version must match pattern/ }),
+  oipCase({ name: 'POST on metadata (no such route)', method: 'POST', url: `/v2/models/${MODEL}`, headers: JSON_CT, payload: '{}', status: 404, message: /no route POST/ }),
+  oipCase({ name: 'ready of an unknown model', url: '/v2/models/mdl_unknown/ready', status: 404, message: /no model mdl_unknown/ }),
+  oipCase({ name: 'ready of version 2 (no such epoch)', url: `/v2/models/${MODEL}/versions/2/ready`, status: 404, message: /no checkpoint for epoch 2/ }),
+  oipCase({ name: 'ready of version 0', url: `/v2/models/${MODEL}/versions/0/ready`, status: 400, message: /params version must match pattern/ }),
+  oipCase({ name: 'POST on health/live (no such route)', method: 'POST', url: '/v2/health/live', status: 404, message: /no route POST \/v2\/health\/live/ }),
+  ...idCases('GET /v2/models/:model', 'GET', (id) => `/v2/models/${id}`, 'model').map((c) => oipCase({ ...c, name: `metadata: ${c.name}` })),
+  ...idCases('GET /v2/models/:model/versions/:version', 'GET', (id) => `/v2/models/${id}/versions/1`, 'model').map((c) => oipCase({ ...c, name: `version metadata: ${c.name}` })),
+  ...idCases('GET /v2/models/:model/ready', 'GET', (id) => `/v2/models/${id}/ready`, 'model').map((c) => oipCase({ ...c, name: `ready: ${c.name}` })),
+  ...idCases('GET /v2/models/:model/versions/:version/ready', 'GET', (id) => `/v2/models/${id}/versions/1/ready`, 'model').map((c) => oipCase({ ...c, name: `version ready: ${c.name}` })),
+  ...idCases('POST /v2/models/:model/versions/:version/infer', 'POST', (id) => `/v2/models/${id}/versions/1/infer`, 'model', { payload: xInput() }).map((c) => oipCase({ ...c, name: `version infer: ${c.name}` })),
+];
+
 // ---------------------------------------------------------------------------------------------------------
 
 function checkErrorShape(res: { statusCode: number; headers: Record<string, unknown>; body: string }, c: Case): void {
@@ -553,6 +681,15 @@ function checkErrorShape(res: { statusCode: number; headers: Record<string, unkn
   // Errors the router raises before any hook runs (bad %-escape, 414) included.
   assert.match(String(res.headers['x-request-id']), /^[\w.:-]+$/, `${detail}: X-Request-Id`);
   assert.equal(res.headers['x-content-type-options'], 'nosniff', `${detail}: security headers`);
+  if (c.protocol === 'oip') {
+    // The Open Inference Protocol's error object: {"error": "<message>"} and nothing else.
+    assert.deepEqual(Object.keys(body), ['error'], detail);
+    assert.equal(typeof body.error, 'string', detail);
+    assert.ok(c.message, `${c.name}: an oip case names its message`);
+    assert.match(body.error as string, c.message, detail);
+    assert.ok((body.error as string).length < 1000, `${detail}: message of ${(body.error as string).length} characters`);
+    return;
+  }
   assert.equal(body.statusCode, c.status, detail);
   assert.equal(typeof body.error, 'string', detail);
   assert.ok((body.error as string).length > 0, detail);
@@ -580,6 +717,7 @@ const ALL: [string, Case[]][] = [
   ['/v1/models (list, detail, checkpoints, artifacts)', modelCases],
   ['POST /v1/models/:modelId/predict', predictCases],
   ['POST /v1/models/:modelId/evaluate', evaluateCases],
+  ['/v2/models/{model}[/versions/{version}][/ready|/infer] (Open Inference Protocol)', v2Cases],
 ];
 
 for (const [group, cases] of ALL) {
@@ -608,6 +746,13 @@ describe('controls (the fixtures work, so the 4xx above are about the input)', (
     for (const suffix of ['', '/model.json', '/weights.bin', '/model.onnx']) {
       const res = await env.app.inject({ url: `/v1/models/${MODEL}/checkpoints/latest${suffix}` });
       assert.equal(res.statusCode, 200, `${suffix}: ${res.body.slice(0, 200)}`);
+    }
+    const v2 = await env.app.inject({ method: 'POST', url: inferUrl, payload: xInput() });
+    assert.equal(v2.statusCode, 200, v2.body);
+    const v2Binary = await env.app.inject({ method: 'POST', url: inferUrl, ...binaryBody(binInput(12), f32(0.1, 0.2, 0.3)) });
+    assert.equal(v2Binary.statusCode, 200, v2Binary.body);
+    for (const url of [`/v2/models/${MODEL}`, `/v2/models/${MODEL}/versions/1`, `/v2/models/${MODEL}/ready`, `/v2/models/${MODEL}/versions/1/ready`]) {
+      assert.equal((await env.app.inject({ url })).statusCode, 200, url);
     }
     const ds = await env.app.inject({ url: `/v1/datasets/${datasetId}` });
     assert.equal(ds.statusCode, 200, ds.body);
@@ -638,7 +783,8 @@ describe('controls (the fixtures work, so the 4xx above are about the input)', (
       }
     }
     const wanted = Object.entries(doc.paths)
-      .filter(([p]) => p.startsWith('/v1/'))
+      // Every route that takes an input (the health probes and /v2's server metadata take none).
+      .filter(([p]) => p.startsWith('/v1/') || p.startsWith('/v2/models/'))
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     assert.deepEqual(wanted.filter((w) => !covered.has(w)), [], 'routes without hostile cases');
   });

@@ -12,11 +12,19 @@ export interface TorchRunner {
   run<T>(request: Record<string, unknown>): T;
 }
 
-export function findTorch(): TorchRunner | { missing: string } {
+/** The first interpreter that imports every one of `modules`, and the version of the first module. */
+export function findPython(modules: readonly string[]): { python: string; version: string } | undefined {
   for (const python of CANDIDATES) {
-    const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (probe.status !== 0) continue;
-    const version = probe.stdout.trim();
+    const probe = spawnSync(python, ['-c', `import ${modules.join(', ')}; print(${modules[0]}.__version__)`], { encoding: 'utf8' });
+    if (probe.status === 0) return { python, version: probe.stdout.trim() };
+  }
+  return undefined;
+}
+
+export function findTorch(): TorchRunner | { missing: string } {
+  const found = findPython(['torch']);
+  if (found) {
+    const { python, version } = found;
     return {
       version,
       python,

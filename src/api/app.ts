@@ -26,6 +26,7 @@ import requestId, { genReqId } from './plugins/app/request-id.js';
 import services from './plugins/app/services.js';
 import metrics from './plugins/app/metrics.js';
 import modelCache from './plugins/app/model-cache.js';
+import readiness from './plugins/app/readiness.js';
 import healthRoutes from './routes/health.js';
 import datasetRoutes from './routes/datasets.js';
 import trainingJobRoutes from './routes/training-jobs.js';
@@ -33,6 +34,7 @@ import jobEventRoutes from './routes/job-events.js';
 import modelRoutes from './routes/models.js';
 import predictRoutes from './routes/predict.js';
 import evaluateRoutes from './routes/evaluate.js';
+import v2Routes, { oipErrorBody } from './routes/v2/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -73,14 +75,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors the router raises before any route or hook runs (a bad %-escape, an over-long path parameter)
     // get the same {statusCode, error, message} shape as every other error, not Fastify's own body.
-    // No hook has run yet, so the headers every other reply gets are set here.
+    // No hook has run yet, so the headers every other reply gets are set here. /v2 paths answer in the
+    // Open Inference Protocol's {"error": "..."} shape, as their routes do.
     frameworkErrors: (err, request, reply) => {
       const out = toErrorBody(err, reply);
       (reply as FastifyReply)
         .headers({ ...securityHeaders(request.url), 'x-request-id': request.id })
         .code(out.statusCode)
         .type('application/json; charset=utf-8')
-        .send(out);
+        .send(request.url.startsWith('/v2/') || request.url === '/v2' ? oipErrorBody(out) : out);
     },
     // Unknown fields are errors (400), not silently dropped; bodies are never coerced ('1' is not 1).
     // Query strings are declared as strings with patterns and converted in the handlers.
@@ -111,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(services, { config, store: deps.store, queue: deps.queue, inference });
   await app.register(metrics);
   await app.register(modelCache);
+  await app.register(readiness);
 
   await app.register(healthRoutes);
   await app.register(datasetRoutes);
@@ -120,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(predictRoutes);
   await app.register(evaluateRoutes);
   await app.register(staticUi);
+  await app.register(v2Routes, { prefix: '/v2' });
 
   return app as unknown as FastifyInstance;
 }

@@ -2,42 +2,10 @@
 // what the API needs to accept work (Redis, a writable store, the inference engine).
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkEngine } from '../../inference/index.js';
 import { ignorePressure } from '../plugins/external/under-pressure.js';
 import { ReadyResponse, commonErrors, content } from './schemas.js';
 
-const CHECK_TIMEOUT_MS = 2000;
-
-type CheckResult = { ok: boolean; message?: string; latencyMs: number };
-
-async function timed(fn: () => Promise<void> | void): Promise<CheckResult> {
-  const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      Promise.resolve().then(fn),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
-    return { ok: true, latencyMs: round(performance.now() - t0) };
-  } catch (err) {
-    return { ok: false, message: (err as Error).message, latencyMs: round(performance.now() - t0) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  let inferenceReady = false;
-  const checkInference = async () => {
-    if (inferenceReady) return;
-    await checkEngine(app.inference);
-    inferenceReady = true;
-  };
-
   app.get(
     '/healthz',
     {
@@ -67,13 +35,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const [redis, store, inference] = await Promise.all([
-        timed(() => app.queue.ping()),
-        timed(() => app.store.checkWritable()),
-        timed(checkInference),
-      ]);
-      const ok = redis.ok && store.ok && inference.ok;
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', checks: { redis, store, inference } });
+      const checks = await app.readiness.check(['redis', 'store', 'inference'] as const);
+      const ok = checks.redis.ok && checks.store.ok && checks.inference.ok;
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', checks });
     },
   );
 

@@ -2,27 +2,10 @@
 // never Redis, so predictions keep working while the queue is down.
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkRow } from '../../datasets/validate.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
+import { checkRow, classOf } from '../prediction-checks.js';
 import { ModelIdParams, PredictBatchResponse, PredictBody, PredictOneResponse, PredictQuery, commonErrors, pickErrors } from './schemas.js';
-
-/** binary: y >= 0.5; multiclass: argmax; regression: none. */
-function classOf(task: string, y: number[]): number | undefined {
-  if (task === 'binary') return y[0] >= 0.5 ? 1 : 0;
-  if (task !== 'multiclass') return undefined;
-  let best = 0;
-  for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
-  return best;
-}
-
-/**
- * JSON numbers like 1e999 parse to Infinity, which the schema's `number` lets through; rows are checked by
- * the datasets' row validator (the same bounds as training data), a DatasetError being a 400 naming the cell.
- */
-function checkInput(row: readonly number[], inputDim: number, field: string): void {
-  checkRow(row, inputDim, field, (got) => `has ${got} values; the model expects inputDim=${inputDim} features`);
-}
 
 /** JSON.stringify directly: an anyOf response schema would make the serializer validate every answer. */
 function send(reply: FastifyReply, body: object): FastifyReply {
@@ -71,7 +54,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const { model, task } = modelCache.peek(request.params.modelId, epoch) ?? (await modelCache.get(request.params.modelId, epoch));
 
       if (x !== undefined) {
-        checkInput(x, model.inputDim, 'x');
+        checkRow(x, model.inputDim, 'x');
         const t0 = performance.now();
         const explanation = explain ? await model.explain(x) : undefined;
         const y = explanation ? explanation.y : await model.predictOne(x);
@@ -85,7 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         });
       }
       const rows = instances as number[][];
-      rows.forEach((row, i) => checkInput(row, model.inputDim, `instances[${i}]`));
+      rows.forEach((row, i) => checkRow(row, model.inputDim, `instances[${i}]`));
       const t0 = performance.now();
       const predictions = await model.predict(rows);
       metrics.observePrediction('batch', model.engine, (performance.now() - t0) / 1000);

@@ -1,7 +1,8 @@
 // Bearer-key authentication. API_KEYS is a comma-separated list of keys or `sha256:<hex>` digests of keys;
 // only digests are kept in memory and compared (constant time), so a leaked config dump of hashed entries
-// does not leak keys. Unset: no auth. /healthz, /readyz, /docs and the dashboard's files (/, /ui) stay open
-// for probes and readers; the dashboard's own API calls carry the key.
+// does not leak keys. Unset: no auth. /healthz, /readyz, the Open Inference Protocol's /v2/health/live and
+// /v2/health/ready, /docs and the dashboard's files (/, /ui) stay open for probes and readers; the dashboard's
+// own API calls carry the key.
 import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
@@ -20,7 +21,16 @@ declare module 'fastify' {
 const REALM = 'bn-service';
 function isPublic(request: FastifyRequest): boolean {
   const path = request.url.split('?')[0];
-  return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/') || path === '/' || isUiUrl(path);
+  return (
+    path === '/healthz' ||
+    path === '/readyz' ||
+    path === '/v2/health/live' ||
+    path === '/v2/health/ready' ||
+    path === '/docs' ||
+    path.startsWith('/docs/') ||
+    path === '/' ||
+    isUiUrl(path)
+  );
 }
 
 export default fp<{ config: Config }>(

@@ -138,14 +138,26 @@ function mediaType(request: FastifyRequest): string | undefined {
   return header ? header.split(';')[0].trim().toLowerCase() : undefined;
 }
 
+/**
+ * The error handler's work: maps `err` to the public shape, logs it (5xx other than 503 with the error,
+ * the rest as one info line) and sends `shape(body)`. A route family with a protocol of its own (the Open
+ * Inference Protocol's {"error": "..."}) passes its shape.
+ */
+export function sendError(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  shape: (out: ErrorBody) => object = (out) => out,
+): FastifyReply {
+  const out = toErrorBody(err, reply);
+  if (out.statusCode >= 500 && out.statusCode !== 503) request.log.error({ err }, 'request failed');
+  else request.log.info({ statusCode: out.statusCode, field: out.field, code: (err as FastifyError)?.code }, out.message);
+  return reply.code(out.statusCode).type('application/json; charset=utf-8').send(shape(out));
+}
+
 export default fp(
   async (app) => {
-    app.setErrorHandler((err, request, reply) => {
-      const out = toErrorBody(err, reply);
-      if (out.statusCode >= 500 && out.statusCode !== 503) request.log.error({ err }, 'request failed');
-      else request.log.info({ statusCode: out.statusCode, field: out.field, code: (err as FastifyError)?.code }, out.message);
-      return reply.code(out.statusCode).type('application/json; charset=utf-8').send(out);
-    });
+    app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
 
     app.setNotFoundHandler((request, reply) => {
       const out = body(404, `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /docs`);
@@ -153,11 +165,13 @@ export default fp(
     });
 
     // Fastify parses text/plain (and our text/csv) for every route; a JSON route must answer 415, not a
-    // confusing "body must be object". Accepted types come from the route's body schema.
+    // confusing "body must be object". Accepted types come from the route's body schema (its `content`
+    // keys), else from the schema's `consumes` list (one body schema for several media types).
     app.addHook('onRoute', (route) => {
       const schemaBody = route.schema?.body as { content?: Record<string, unknown> } | undefined;
       if (!schemaBody) return;
-      const accepted = schemaBody.content ? Object.keys(schemaBody.content) : ['application/json'];
+      const consumes = (route.schema as { consumes?: string[] }).consumes;
+      const accepted = schemaBody.content ? Object.keys(schemaBody.content) : (consumes ?? ['application/json']);
       const guard = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
         const type = mediaType(request);
         if (type !== undefined && !accepted.includes(type)) {

@@ -2,6 +2,8 @@
 // from checkpoint documents in the store. 'latest' is resolved with store.getCheckpoint and remembered
 // for LATEST_TTL_MS so that a hot prediction path does not list a directory per request; a checkpoint
 // saved during training becomes 'latest' within that time. Concurrent loads of one key share one read.
+// A model enters the cache, and so is ready, only once its engine has loaded it and answered a probe
+// prediction; warm() does that ahead of the first request.
 import fp from 'fastify-plugin';
 import type { Store } from '../../../store/store.js';
 import type { FrozenModel, InferenceEngine } from '../../../inference/types.js';
@@ -61,6 +63,14 @@ export class ModelCache {
     return slot.entry;
   }
 
+  /**
+   * Loads and probes the model at `epoch` (or the newest checkpoint) unless it is loaded already, so that
+   * the first prediction does not pay for it; resolves with the epoch once it is ready. Rejects as get().
+   */
+  async warm(modelId: string, epoch: number | 'latest'): Promise<number> {
+    return (await this.get(modelId, epoch)).model.epoch;
+  }
+
   /** The model at `epoch` (or the newest checkpoint); 404 unknown model or epoch, 409 no checkpoint yet. */
   async get(modelId: string, epoch: number | 'latest'): Promise<CachedModel> {
     const n = epoch === 'latest' ? await this.latestEpoch(modelId) : epoch;
@@ -94,7 +104,9 @@ export class ModelCache {
       if (!(await this.store.getModel(modelId))) throw notFound(modelId);
       throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${epoch}; see GET /v1/models/${modelId}`, 'checkpoint');
     }
-    const entry: CachedModel = { model: await this.engine.load(doc), task: doc.spec.task };
+    const model = await this.engine.load(doc);
+    await probe(model);
+    const entry: CachedModel = { model, task: doc.spec.task };
     this.models.set(`${modelId}@${epoch}`, { entry, used: ++this.clock });
     // A scan per load (loads read and compile a checkpoint: milliseconds), never per hit.
     while (this.models.size > this.size) {
@@ -118,6 +130,25 @@ export class ModelCache {
       409,
       `model ${modelId} has no checkpoint yet (job ${record.jobId} is ${record.status}); the first one is saved after epoch 1`,
     );
+  }
+}
+
+/**
+ * A loaded model answers one prediction before it is served: a row of zeros must give outputDim finite
+ * values. An engine that loads a checkpoint it cannot compute (a runtime failing on this graph, parameters
+ * that overflow) is found here, not by the first user; 503 because the model exists but cannot be served.
+ */
+async function probe(model: FrozenModel): Promise<void> {
+  let failure: string | undefined;
+  try {
+    const y = await model.predictOne(new Array<number>(model.inputDim).fill(0));
+    if (y.length !== model.outputDim) failure = `it answered ${y.length} values for ${model.outputDim} outputs`;
+    else if (!y.every(Number.isFinite)) failure = `it answered ${JSON.stringify(y.slice(0, 4))} for a row of zeros`;
+  } catch (err) {
+    failure = `it threw: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (failure !== undefined) {
+    throw new ApiError(503, `model ${model.modelId} epoch ${model.epoch} cannot be served by the ${model.engine} engine: ${failure}`);
   }
 }
 

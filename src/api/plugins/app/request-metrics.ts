@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 
-export type PredictionKind = 'one' | 'batch' | 'explain';
+/** one, batch, explain: POST /v1/models/:id/predict; infer: the Open Inference Protocol's infer route. */
+export type PredictionKind = 'one' | 'batch' | 'explain' | 'infer';
 
 export type ObservePrediction = (kind: PredictionKind, engine: string, seconds: number) => void;
 
@@ -19,7 +20,7 @@ export function addRequestMetrics(app: FastifyInstance, registry: Registry): Obs
   });
   const predictionSeconds = new Histogram({
     name: 'bn_prediction_duration_seconds',
-    help: 'Time spent computing predictions (model lookup excluded), by kind (one, batch, explain) and engine (onnx, folded, direct)',
+    help: 'Time spent computing predictions (model lookup excluded), by kind (one, batch, explain, infer) and engine (onnx, folded, direct)',
     labelNames: ['kind', 'engine'] as const,
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1],
     registers: [registry],

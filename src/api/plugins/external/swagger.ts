@@ -13,6 +13,12 @@ export const TAGS = [
   { name: 'training', description: 'Queue training jobs, follow them (SSE), cancel them' },
   { name: 'models', description: 'Trained models, their checkpoints and TF.js artifacts' },
   { name: 'prediction', description: 'Inference with frozen population statistics' },
+  {
+    name: 'inference-v2',
+    description:
+      'The Open Inference Protocol (KServe predict protocol v2, Triton HTTP/REST) with the binary tensor data and ' +
+      'classification extensions; errors in its {"error": "..."} shape',
+  },
   { name: 'operations', description: 'Health, readiness and Prometheus metrics' },
 ];
 
@@ -27,8 +33,10 @@ export default fp(
           description:
             'Trains Batch-Normalized multilayer perceptrons on queue workers and serves predictions computed ' +
             'with the frozen population statistics (moving mean and variance) of every BN layer. Every error ' +
-            'has the shape {statusCode, error, message, field?}. When the server is configured with API keys, ' +
-            'every route except /healthz, /readyz and /docs needs `Authorization: Bearer <key>`.',
+            'of the /v1 routes has the shape {statusCode, error, message, field?}; the /v2 routes (the Open ' +
+            'Inference Protocol) answer errors as {"error": "..."}. When the server is configured with API keys, ' +
+            'every route except /healthz, /readyz, /v2/health/live, /v2/health/ready and /docs needs ' +
+            '`Authorization: Bearer <key>`.',
         },
         tags: TAGS,
         components: {
