@@ -1,7 +1,13 @@
 // Shared plain-JS references for the model tests (float64, no tfjs). Side-effect free.
 import type { CheckpointDocument, CheckpointLayer } from '../src/schemas/checkpoint.js';
 import { createPrng } from '../src/util/prng.js';
-import type { Matrix } from '../src/model/types.js';
+import type { Matrix, SavedCheckpoint } from '../src/model/types.js';
+import { encodeCheckpoint } from '../src/store/checkpoint-files.js';
+
+/** The TF.js artifacts the store serves for a saved epoch: its model.json and the weights.bin it writes. */
+export function tfjsArtifacts(saved: SavedCheckpoint): { modelJson: SavedCheckpoint['tfjs']; weightsBin: Uint8Array } {
+  return { modelJson: saved.tfjs, weightsBin: new Uint8Array(Buffer.concat(encodeCheckpoint(saved.checkpoint, saved.tfjs).weights)) };
+}
 
 /** A prediction computed by hand from the checkpoint's layers, with the frozen statistics. */
 export function predictByHand(layers: readonly CheckpointLayer[], x: readonly number[]): number[] {

@@ -36,6 +36,7 @@ test('resolveSpec and resolveTraining fill the documented defaults', () => {
     shuffle: true,
     seed: 0,
     progressEveryBatches: 0,
+    checkpoints: { keepLast: 20, keepBest: 1 },
   });
   assert.ok(Number.isInteger(t.seed) && t.seed >= 0 && t.seed < 2 ** 31, 'a random seed is chosen and recorded');
   assert.equal(resolveTraining({ seed: 9, epochs: 3 }).seed, 9);
@@ -89,16 +90,16 @@ test('8. invalid specifications are rejected with the field and the problem name
   rejects(() => validateTraining({ ...resolveTraining({ seed: 1 }), learningRate: -1 }), 'training.learningRate', /must be > 0/);
 });
 
-test('8. invalid data is rejected with the cell and the problem named', () => {
+test('8. invalid data is rejected with the cell and the problem named (rows by the datasets\' row validator)', () => {
   const bin = base();
   const ok = { features: [[0, 1], [2, 3], [4, 5]], labels: [0, 1, 1] };
   validateData(bin, ok);
   rejects(() => validateData(bin, { features: [], labels: [] }), 'data.features', /at least one row/);
-  rejects(() => validateData(bin, { features: [[0, 1], [2, NaN]], labels: [0, 1] }), 'data.features[1][1]', /finite number \(got NaN\)/);
+  rejects(() => validateData(bin, { features: [[0, 1], [2, NaN]], labels: [0, 1] }), 'data.features[1][1]', /finite number, got NaN/);
   rejects(() => validateData(bin, { features: [[0, 1], [Infinity, 1]], labels: [0, 1] }), 'data.features[1][0]', /finite/);
-  rejects(() => validateData(bin, { features: [[0, 1], [2, 3, 4]], labels: [0, 1] }), 'data.features[1]', /has 3 values, expected 2/);
+  rejects(() => validateData(bin, { features: [[0, 1], [2, 3, 4]], labels: [0, 1] }), 'data.features[1]', /expected 2 values, got 3/);
   rejects(() => validateData(bin, { features: [[0], [2]], labels: [0, 1] }), 'data.features[0]', /has 1 values, expected 2/);
-  rejects(() => validateData(bin, { features: ok.features, labels: [0, 1] }), 'data.labels', /one label per row/);
+  rejects(() => validateData(bin, { features: ok.features, labels: [0, 1] }), 'data.labels', /one per row/);
   rejects(() => validateData(bin, { features: ok.features, labels: [0, 2, 1] }), 'data.labels[1]', /must be 0 or 1/);
   rejects(() => validateData(bin, { features: ok.features, labels: [0, 1, NaN] }), 'data.labels[2]', /finite/);
   const multi = resolveSpec({ hidden: [3], task: 'multiclass' }, { inputDim: 2, outputDim: 3 }, 1);

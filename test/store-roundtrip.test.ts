@@ -50,8 +50,9 @@ test('a large dataset is written in chunks and reads back identical', async (t) 
   assert.deepEqual(back.labels, labels);
 });
 
-test('models: put, get, list newest first, update', async (t) => {
-  const store = await createFsStore(await tempDir(t));
+test('models: put, get, list newest first, delete', async (t) => {
+  const dir = await tempDir(t);
+  const store = await createFsStore(dir);
   await store.putModel(modelRecord('m_old', '2024-01-01T00:00:00.000Z'));
   await store.putModel(modelRecord('m_new', '2024-03-01T00:00:00.000Z'));
   await store.putModel(modelRecord('m_mid', '2024-02-01T00:00:00.000Z'));
@@ -61,19 +62,24 @@ test('models: put, get, list newest first, update', async (t) => {
     (await store.listModels()).map((m) => m.modelId),
     ['m_new', 'm_mid', 'm_old'],
   );
+  assert.equal(await store.deleteModel('m_mid'), true);
+  assert.equal(await store.getModel('m_mid'), null);
+  assert.deepEqual((await store.listModels()).map((m) => m.modelId), ['m_new', 'm_old']);
+  assert.equal(await store.deleteModel('m_mid'), false);
+  assert.deepEqual(await listTree(path.join(dir, 'models')), ['m_new', 'm_new/model.json', 'm_old', 'm_old/model.json']);
+});
 
-  const updated = await store.updateModel('m_old', { status: 'failed', error: 'boom' });
-  assert.equal(updated?.status, 'failed');
-  assert.equal(updated?.error, 'boom');
-  assert.equal(updated?.modelId, 'm_old');
-  assert.notEqual(updated?.updatedAt, '2024-01-01T00:00:00.000Z');
-  assert.deepEqual(await store.getModel('m_old'), updated);
-
-  // An explicit undefined clears an optional field (JSON drops it).
-  const cleared = await store.updateModel('m_old', { status: 'queued', error: undefined });
-  assert.equal((await store.getModel('m_old'))?.error, undefined);
-  assert.equal(cleared?.status, 'queued');
-  assert.equal(await store.updateModel('m_none', { status: 'running' }), null);
+test('datasets: listed, and deleted info first', async (t) => {
+  const dir = await tempDir(t);
+  const store = await createFsStore(dir);
+  await store.putDataset(info('ds_a'), { features: [[1, 2]], labels: [0] });
+  await store.putDataset(info('ds_b'), { features: [[1, 2]], labels: [1] });
+  assert.deepEqual((await store.listDatasets()).map((d) => d.id).sort(), ['ds_a', 'ds_b']);
+  assert.equal(await store.deleteDataset('ds_a'), true);
+  assert.equal(await store.getDatasetInfo('ds_a'), null);
+  assert.equal(await store.getDatasetData('ds_a'), null);
+  assert.equal(await store.deleteDataset('ds_a'), false);
+  assert.deepEqual(await listTree(path.join(dir, 'datasets')), ['ds_b.data.json', 'ds_b.json']);
 });
 
 test('a model directory without model.json (checkpoints only) is not listed', async (t) => {
@@ -85,35 +91,11 @@ test('a model directory without model.json (checkpoints only) is not listed', as
   assert.deepEqual((await store.listModels()).map((m) => m.modelId), ['m_1']);
 });
 
-test('concurrent updateModel calls in one process lose no field', async (t) => {
-  const store = await createFsStore(await tempDir(t));
-  await store.putModel(modelRecord('m_c'));
-  const stamps = Array.from({ length: 25 }, (_, i) => `2024-01-01T00:00:${String(i).padStart(2, '0')}.000Z`);
-  // Each patch sets a different field combination; the final record must reflect the last patch applied
-  // and every call must have seen the previous one (serialized read-modify-write).
-  const seen: string[] = [];
-  await Promise.all(
-    stamps.map(async (s, i) => {
-      const r = await store.updateModel('m_c', { jobId: `job-${i}`, updatedAt: s });
-      seen.push(r!.jobId);
-    }),
-  );
-  assert.equal(seen.length, 25);
-  assert.deepEqual(seen, stamps.map((_, i) => `job-${i}`));
-  assert.equal((await store.getModel('m_c'))?.jobId, 'job-24');
-  await store.updateModel('m_c', { error: 'x' });
-  await Promise.all([store.updateModel('m_c', { status: 'running' }), store.updateModel('m_c', { datasetId: 'ds_2' })]);
-  const final = await store.getModel('m_c');
-  assert.equal(final?.status, 'running');
-  assert.equal(final?.datasetId, 'ds_2');
-  assert.equal(final?.error, 'x');
-});
-
 test('no temporary files are left after writes', async (t) => {
   const dir = await tempDir(t);
   const store = await createFsStore(dir);
   await store.putModel(modelRecord('m_1'));
-  await store.updateModel('m_1', { status: 'running' });
+  await store.putModel(modelRecord('m_1'));
   await store.putDataset(info('ds_1'), { features: [[1, 2]], labels: [0] });
   await store.checkWritable();
   assert.deepEqual(await listTree(dir), [

@@ -1,23 +1,35 @@
 // Resolving and validating a model specification and its data. PURE: no tfjs here, so the API can
-// reject a bad request before it is queued. Messages are user-facing and name the offending field.
+// reject a bad request before it is queued. Defaults and allowed values come from the TypeBox schema
+// (src/schemas/model-spec.ts); messages are user-facing and name the offending field.
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import {
+  ActivationName,
+  InitMethod,
+  MAX_SEED,
+  ModelRequest,
+  OptimizerName,
+  Placement,
   SPEC_LIMITS,
-  type ModelRequest,
+  TaskName,
+  TrainingOptions,
+  VarianceEstimator,
   type ModelSpec,
   type ResolvedTraining,
-  type TaskName,
-  type TrainingOptions,
+  type TrainingOptions as TrainingOptionsType,
+  type ModelRequest as ModelRequestType,
 } from '../schemas/model-spec.js';
 import type { Matrix } from './types.js';
 import { SpecError } from './errors.js';
+import { DatasetError } from '../datasets/errors.js';
+import { validateDatasetRows } from '../datasets/validate.js';
 
-const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'linear'] as const;
-const TASKS = ['binary', 'multiclass', 'regression'] as const;
-const PLACEMENTS = ['before-activation', 'after-activation'] as const;
-const ESTIMATORS = ['biased', 'unbiased'] as const;
-const INIT_METHODS = ['glorot-uniform', 'uniform'] as const;
-const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
-const MAX_SEED = 2 ** 31 - 1;
+const ACTIVATIONS = ActivationName.enum;
+const TASKS = TaskName.enum;
+const PLACEMENTS = Placement.enum;
+const ESTIMATORS = VarianceEstimator.enum;
+const INIT_METHODS = InitMethod.enum;
+const OPTIMIZERS = OptimizerName.enum;
 
 export interface Dims {
   inputDim: number;
@@ -29,46 +41,67 @@ export function randomSeed(): number {
   return Math.floor(Math.random() * MAX_SEED);
 }
 
+/** The request with every schema default filled in (a copy: the request is not touched). */
+function withDefaults<T>(schema: TSchema, value: T): T {
+  return Value.Default(schema, structuredClone(value ?? {})) as T;
+}
+
 /**
  * Fills every default of the model request. `trainingSeed` is the resolved training seed, which
  * weightInit.seed defaults to (a random seed when neither is given).
  */
-export function resolveSpec(model: ModelRequest, dims: Dims, trainingSeed?: number): ModelSpec {
-  const bn = model.batchNorm ?? {};
-  const wi = model.weightInit ?? {};
+export function resolveSpec(model: ModelRequestType, dims: Dims, trainingSeed?: number): ModelSpec {
+  const m = withDefaults(ModelRequest, model) as Required<ModelRequestType>;
+  const bn = m.batchNorm as Required<NonNullable<ModelRequestType['batchNorm']>>;
+  const wi = m.weightInit as NonNullable<ModelRequestType['weightInit']>;
   return {
     inputDim: dims.inputDim,
     outputDim: dims.outputDim,
-    hidden: [...model.hidden],
-    activation: model.activation ?? 'relu',
-    task: model.task,
+    hidden: [...m.hidden],
+    activation: m.activation,
+    task: m.task,
     batchNorm: {
-      enabled: bn.enabled ?? true,
-      placement: bn.placement ?? 'before-activation',
-      momentum: bn.momentum ?? 0.99,
-      epsilon: bn.epsilon ?? 1e-3,
-      varianceEstimator: bn.varianceEstimator ?? 'biased',
+      enabled: bn.enabled,
+      placement: bn.placement,
+      momentum: bn.momentum,
+      epsilon: bn.epsilon,
+      varianceEstimator: bn.varianceEstimator,
     },
     weightInit: {
-      method: wi.method ?? 'glorot-uniform',
-      min: wi.min ?? -0.05,
-      max: wi.max ?? 0.05,
+      method: wi.method as ModelSpec['weightInit']['method'],
+      min: wi.min as number,
+      max: wi.max as number,
       seed: wi.seed ?? trainingSeed ?? randomSeed(),
     },
   };
 }
 
-export function resolveTraining(opts: TrainingOptions = {}): ResolvedTraining {
+export function resolveTraining(opts: TrainingOptionsType = {}): ResolvedTraining {
+  const t = withDefaults(TrainingOptions, opts) as Required<TrainingOptionsType>;
+  const keep = t.checkpoints as Required<NonNullable<TrainingOptionsType['checkpoints']>>;
   return {
-    epochs: opts.epochs ?? 10,
-    batchSize: opts.batchSize ?? 32,
-    optimizer: opts.optimizer ?? 'adam',
-    learningRate: opts.learningRate ?? 0.01,
-    validationSplit: opts.validationSplit ?? 0.2,
-    shuffle: opts.shuffle ?? true,
-    seed: opts.seed ?? randomSeed(),
-    progressEveryBatches: opts.progressEveryBatches ?? 0,
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    optimizer: t.optimizer,
+    learningRate: t.learningRate,
+    validationSplit: t.validationSplit,
+    shuffle: t.shuffle,
+    seed: t.seed ?? randomSeed(),
+    progressEveryBatches: t.progressEveryBatches,
+    checkpoints: { keepLast: keep.keepLast, keepBest: keep.keepBest },
   };
+}
+
+/** Weights of the resolved network: kernels, biases or BN gamma/beta, and BN moving statistics. */
+export function parameterCount(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 'hidden' | 'batchNorm'>): number {
+  let total = 0;
+  let inputs = spec.inputDim;
+  for (const units of spec.hidden) {
+    total += inputs * units + units; // kernel + (bias or beta)
+    if (spec.batchNorm.enabled) total += 3 * units; // gamma, moving mean, moving variance
+    inputs = units;
+  }
+  return total + inputs * spec.outputDim + spec.outputDim;
 }
 
 /** binary and regression: 1 output; multiclass: max label + 1 classes, at least 2. */
@@ -168,41 +201,37 @@ export function validateTraining(t: ResolvedTraining, spec?: Pick<ModelSpec, 'ba
   if (typeof t.shuffle !== 'boolean') throw new SpecError('training.shuffle', 'must be true or false');
   intIn('training.seed', t.seed, 0, MAX_SEED);
   intIn('training.progressEveryBatches', t.progressEveryBatches, 0, 1_000_000);
+  intIn('training.checkpoints.keepLast', t.checkpoints?.keepLast, 1, Number.MAX_SAFE_INTEGER);
+  intIn('training.checkpoints.keepBest', t.checkpoints?.keepBest, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /**
- * Throws SpecError naming the first invalid cell: empty data, ragged rows, wrong feature count,
- * NaN/Infinity, labels outside what the task accepts. `prefix` names the matrix ('data', 'validation').
+ * Throws SpecError naming the first problem of the data for this spec: the rows themselves through the
+ * datasets' row validator (the one place rows are checked), then their width against inputDim and the
+ * labels against what the task accepts. `prefix` names the matrix ('data', 'validation').
  */
 export function validateData(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 'task'>, data: Matrix, prefix = 'data'): void {
   const { features, labels } = data ?? ({} as Matrix);
-  if (!Array.isArray(features)) throw new SpecError(`${prefix}.features`, 'must be an array of rows');
-  if (!Array.isArray(labels)) throw new SpecError(`${prefix}.labels`, 'must be an array of numbers');
-  if (features.length === 0) throw new SpecError(`${prefix}.features`, 'must contain at least one row');
-  if (labels.length !== features.length) {
-    throw new SpecError(`${prefix}.labels`, `must have one label per row (${features.length} rows, ${labels.length} labels)`);
+  try {
+    validateDatasetRows(features, labels, { maxRows: Number.MAX_SAFE_INTEGER, maxFeatures: Number.MAX_SAFE_INTEGER });
+  } catch (err) {
+    if (err instanceof DatasetError) throw new SpecError(`${prefix}.${err.field}`, err.detail);
+    throw err;
   }
-  const d = spec.inputDim;
-  for (let i = 0; i < features.length; i++) {
-    const row = features[i];
-    if (!Array.isArray(row)) throw new SpecError(`${prefix}.features[${i}]`, 'must be an array of numbers');
-    if (row.length !== d) {
-      throw new SpecError(`${prefix}.features[${i}]`, `has ${row.length} values, expected ${d} (the model's inputDim)`);
-    }
-    for (let j = 0; j < d; j++) {
-      const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new SpecError(`${prefix}.features[${i}][${j}]`, `must be a finite number (got ${describe(v)})`);
-      }
-    }
+  if (features[0].length !== spec.inputDim) {
+    throw new SpecError(`${prefix}.features[0]`, `has ${features[0].length} values, expected ${spec.inputDim} (the model's inputDim)`);
   }
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    const field = `${prefix}.labels[${i}]`;
-    if (typeof y !== 'number' || !Number.isFinite(y)) throw new SpecError(field, `must be a finite number (got ${describe(y)})`);
-    if (spec.task === 'binary' && y !== 0 && y !== 1) throw new SpecError(field, `must be 0 or 1 for a binary task (got ${y})`);
-    if (spec.task === 'multiclass' && (!Number.isInteger(y) || y < 0 || y >= spec.outputDim)) {
-      throw new SpecError(field, `must be an integer class in [0, ${spec.outputDim}) (got ${y})`);
-    }
+  labels.forEach((y, i) => {
+    const problem = labelProblem(spec, y);
+    if (problem) throw new SpecError(`${prefix}.labels[${i}]`, `${problem} (got ${y})`);
+  });
+}
+
+/** What is wrong with one label for the task, or undefined. */
+export function labelProblem(spec: Pick<ModelSpec, 'outputDim' | 'task'>, y: number): string | undefined {
+  if (spec.task === 'binary' && y !== 0 && y !== 1) return 'must be 0 or 1 for a binary task';
+  if (spec.task === 'multiclass' && (!Number.isInteger(y) || y < 0 || y >= spec.outputDim)) {
+    return `must be an integer class in [0, ${spec.outputDim})`;
   }
+  return undefined;
 }

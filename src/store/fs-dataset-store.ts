@@ -1,10 +1,11 @@
 // Datasets on the filesystem: the rows, then the info document beside them.
+import fs from 'node:fs/promises';
 import type { DatasetData, DatasetInfo } from '../schemas/dataset.js';
-import { readJson, writeFileAtomic } from '../util/atomic-file.js';
+import { fsyncDir, isErrno, readJson, writeFileAtomic } from '../util/atomic-file.js';
 import { isStorableId, requireId, type FsLayout } from './fs-layout.js';
 import type { Store } from './store.js';
 
-export type DatasetStore = Pick<Store, 'putDataset' | 'getDatasetInfo' | 'getDatasetData'>;
+export type DatasetStore = Pick<Store, 'putDataset' | 'getDatasetInfo' | 'getDatasetData' | 'listDatasets' | 'deleteDataset'>;
 
 /** Dataset rows, one per line, in chunks: no single giant string is built while writing. */
 function* datasetJsonChunks(data: DatasetData): Generator<string> {
@@ -19,6 +20,9 @@ function* datasetJsonChunks(data: DatasetData): Generator<string> {
   }
   yield `${chunk}\n]}\n`;
 }
+
+const INFO_SUFFIX = '.json';
+const DATA_SUFFIX = '.data.json';
 
 export function fsDatasetStore(layout: FsLayout): DatasetStore {
   return {
@@ -36,6 +40,34 @@ export function fsDatasetStore(layout: FsLayout): DatasetStore {
 
     async getDatasetData(id) {
       return isStorableId(id) ? readJson<DatasetData>(layout.datasetDataPath(id)) : null;
+    },
+
+    async listDatasets() {
+      const ids = (await fs.readdir(layout.datasetsDir))
+        .filter((n) => n.endsWith(INFO_SUFFIX) && !n.endsWith(DATA_SUFFIX))
+        .map((n) => n.slice(0, -INFO_SUFFIX.length))
+        .filter(isStorableId);
+      const infos: DatasetInfo[] = [];
+      for (let i = 0; i < ids.length; i += 32) {
+        for (const info of await Promise.all(ids.slice(i, i + 32).map((id) => readJson<DatasetInfo>(layout.datasetInfoPath(id))))) {
+          if (info) infos.push(info);
+        }
+      }
+      return infos;
+    },
+
+    async deleteDataset(id) {
+      if (!isStorableId(id)) return false;
+      // The info first: without it the dataset is unknown to every reader, then its rows go.
+      try {
+        await fs.rm(layout.datasetInfoPath(id));
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return false;
+        throw err;
+      }
+      await fsyncDir(layout.datasetsDir);
+      await fs.rm(layout.datasetDataPath(id), { force: true });
+      return true;
     },
   };
 }
