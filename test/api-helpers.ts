@@ -14,8 +14,8 @@ import type { TrainingQueue } from '../src/queue/types.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { buildApp } from '../src/api/app.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { makeCheckpoint, type CheckpointOptions } from './helpers/make-checkpoint.js';
-import { artifacts, trainingState } from './store-fixtures.js';
+import { makeFrozen, type CheckpointOptions } from './helpers/make-checkpoint.js';
+import { tfjsModel, trainingState } from './store-fixtures.js';
 
 export interface TestEnv {
   app: FastifyInstance;
@@ -121,19 +121,10 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
   }
 }
 
-/** A completed model with one random checkpoint (epoch 1) written straight into the store: fast predict fixtures. */
+/** A model with one random checkpoint (epoch 1) written straight into the store (no job): fast predict fixtures. */
 export async function putTrainedModel(store: Store, modelId: string, options: CheckpointOptions): Promise<void> {
-  const doc = { ...makeCheckpoint(options), modelId };
+  const checkpoint = { ...makeFrozen(options), modelId };
   const now = new Date().toISOString();
-  await store.putModel({
-    modelId,
-    jobId: `job_${modelId}`,
-    datasetId: 'builtin:blobs',
-    status: 'completed',
-    spec: doc.spec,
-    training: doc.training,
-    createdAt: now,
-    updatedAt: now,
-  });
-  await store.putCheckpoint(doc, trainingState(modelId, 1), artifacts(1));
+  await store.putModel({ modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', spec: checkpoint.spec, training: checkpoint.training, createdAt: now, updatedAt: now });
+  await store.putCheckpoint(checkpoint, trainingState(modelId, 1), tfjsModel(checkpoint));
 }

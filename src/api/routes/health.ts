@@ -3,6 +3,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checkEngine } from '../../inference/index.js';
+import { withTimeout } from '../../util/with-timeout.js';
 import { ignorePressure } from '../plugins/external/under-pressure.js';
 import { ReadyResponse, commonErrors, content } from './schemas.js';
 
@@ -12,19 +13,11 @@ type CheckResult = { ok: boolean; message?: string; latencyMs: number };
 
 async function timed(fn: () => Promise<void> | void): Promise<CheckResult> {
   const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      Promise.resolve().then(fn),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withTimeout(Promise.resolve().then(fn), CHECK_TIMEOUT_MS, 'the check');
     return { ok: true, latencyMs: round(performance.now() - t0) };
   } catch (err) {
     return { ok: false, message: (err as Error).message, latencyMs: round(performance.now() - t0) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
