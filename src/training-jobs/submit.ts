@@ -23,7 +23,7 @@ import { SPEC_LIMITS } from '../schemas/model-spec.js';
 import type { ModelRecord, Store } from '../store/store.js';
 import { ApiError } from '../api/plugins/app/errors.js';
 import { DATASET_ID_PATTERN } from '../api/routes/schemas.js';
-import { IssueList } from '../util/field-error.js';
+import { FieldErrors, IssueList } from '../util/field-error.js';
 import { describeSchemaError } from '../util/schema-errors.js';
 
 const DATASET_ID = new RegExp(DATASET_ID_PATTERN);
@@ -119,12 +119,8 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
       const d = data as Record<string, unknown>;
       const extra = typeof d === 'object' && d !== null ? Object.keys(d).filter((k) => k !== 'features' && k !== 'labels') : [];
       for (const k of extra) issues.add(`data.${k}`, `data.${k} is not a known field; remove it (see the schema at /docs)`);
-      try {
-        validateDatasetRows(d?.features, d?.labels, datasetLimits(config));
-      } catch (err) {
-        if (!(err instanceof DatasetError)) throw err;
-        issues.add(`data.${err.field}`, `data.${err.message}`);
-      }
+      const problem = datasetProblem(d);
+      if (problem) issues.add(`data.${problem.field}`, `data.${problem.message}`);
     }
     return issues.empty;
   }
@@ -188,6 +184,46 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
     return { spec, training };
   }
 
+  /**
+   * The parts of an invalid request that are valid on their own: its data reference, a model that passes
+   * the schema, and each training option that does (the others take their defaults). Undefined when
+   * there is too little to resolve a job from.
+   */
+  function usableParts(body: unknown): TrainingJobRequest | undefined {
+    const b = body as Partial<TrainingJobRequest> | null;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return undefined;
+    const dataOk = (b.datasetId === undefined) !== (b.data === undefined) && (b.data === undefined || datasetProblem(b.data) === undefined);
+    if (!dataOk || (b.datasetId !== undefined && (typeof b.datasetId !== 'string' || !DATASET_ID.test(b.datasetId)))) return undefined;
+    if (!Value.Check(schema.properties.model, b.model)) return undefined;
+    const trainingSchema = schema.properties.training;
+    const options = typeof b.training === 'object' && b.training !== null ? (b.training as Record<string, unknown>) : {};
+    const training = Object.fromEntries(
+      Object.entries(options).filter(([k, v]) => k in trainingSchema.properties && Value.Check(trainingSchema.properties[k as keyof typeof trainingSchema.properties], v)),
+    );
+    return { ...(b.datasetId !== undefined ? { datasetId: b.datasetId } : { data: b.data }), model: b.model, training } as TrainingJobRequest;
+  }
+
+  function datasetProblem(data: unknown): DatasetError | undefined {
+    const d = data as Record<string, unknown> | null;
+    try {
+      validateDatasetRows(d?.features, d?.labels, datasetLimits(config));
+      return undefined;
+    } catch (err) {
+      if (err instanceof DatasetError) return err;
+      throw err;
+    }
+  }
+
+  function semanticIssues(request: TrainingJobRequest, facts: DataFacts): readonly { field: string; message: string }[] {
+    try {
+      resolveJob(request, facts, 0);
+      return [];
+    } catch (err) {
+      if (err instanceof FieldErrors) return err.issues;
+      throw err;
+    }
+  }
+
   /** The claim a key holds: ours (a first request), or the first request's; 422 for another body. */
   async function claimFor(key: string, principal: string, bodyHash: string, inline: boolean): Promise<{ claim: IdempotencyClaim; first: boolean }> {
     const proposal: IdempotencyClaim = {
@@ -215,7 +251,22 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
       throw new ApiError(400, 'Idempotency-Key must be 1-200 visible ASCII characters', 'Idempotency-Key');
     }
     const issues = new IssueList();
-    if (!requestIssues(body, issues)) issues.throwIfAny();
+    if (!requestIssues(body, issues)) {
+      // What only the resolved job can tell is reported with the request's own problems, from its valid parts.
+      const usable = usableParts(body);
+      if (usable) {
+        const facts = await dataFacts(usable).catch((err: unknown) => {
+          if (err instanceof ApiError) issues.add(err.field ?? 'datasetId', err.message);
+          else throw err;
+          return undefined;
+        });
+        if (facts) {
+          const known = new Set(issues.issues.map((i) => i.field));
+          for (const issue of semanticIssues(usable, facts)) if (!known.has(issue.field)) issues.add(issue.field, issue.message);
+        }
+      }
+      issues.throwIfAny();
+    }
     const request = body as TrainingJobRequest;
     const facts = await dataFacts(request);
     // Validated with a provisional seed (it changes no verdict), so that an invalid body reserves no key.

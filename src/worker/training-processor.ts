@@ -167,7 +167,10 @@ export default async function trainingProcessor(
       data,
       resume,
       signal,
-      onStart: ({ batches }) => report(progressAt(resume?.checkpoint.metrics, training.epochs, batches, lastSavedEpoch, backend)),
+      onStart: async ({ startEpoch, batches }) => {
+        log.info({ fromEpoch: startEpoch + 1, epochs: training.epochs, batches, backend }, 'training starts');
+        await report(progressAt(resume?.checkpoint.metrics, training.epochs, batches, lastSavedEpoch, backend));
+      },
       onCheckpoint: async (saved) => {
         // Stored first: neither the log nor progress ever claims an epoch that a restart could not resume from.
         await store.putCheckpoint(saved.checkpoint, saved.state, saved.tfjs);
