@@ -50,7 +50,7 @@ export function accuracyOf(doc: CheckpointDocument, m: Matrix): number {
   return ok / m.features.length;
 }
 
-/** Seed 004's blobs: 1,000 points, centres (0,0) and (0.5,0.1), std 0.25, shuffled, 750 train / 250 test. */
+/** The blobs problem (as make_blobs draws it): 1,000 points, centres (0,0) and (0.5,0.1), std 0.25, shuffled, 750 train / 250 test. */
 export function blobs(seed: number): { train: Matrix; test: Matrix } {
   const p = createPrng(seed);
   const centres = [

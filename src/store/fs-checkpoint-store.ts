@@ -203,12 +203,17 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
     }
   }
 
-  /** Removes directories left by writers that crashed mid-save or mid-prune (old enough that no live writer owns them). */
+  /**
+   * Removes what crashed writers and pruners left (old enough that no live one owns it): temporary and
+   * pruned directories, and epoch directories without their document (never listed).
+   */
   function sweepLeftoversSync(dir: string, names: string[]): void {
     const now = Date.now();
     for (const name of names) {
-      if (!name.startsWith(TMP_PREFIX) && !name.startsWith(PRUNED_PREFIX)) continue;
       const full = path.join(dir, name);
+      const leftover =
+        name.startsWith(TMP_PREFIX) || name.startsWith(PRUNED_PREFIX) || (EPOCH_DIR_PATTERN.test(name) && !fsSync.existsSync(path.join(full, CHECKPOINT_FILE)));
+      if (!leftover) continue;
       const stats = fsSync.statSync(full, { throwIfNoEntry: false });
       if (stats && now - stats.mtimeMs > STALE_LEFTOVER_MS) fsSync.rmSync(full, { recursive: true, force: true });
     }
@@ -386,12 +391,17 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
           fsSync.renameSync(layout.epochDir(modelId, epoch), to);
           pruned.push({ epoch, to });
         }
-        // Gone from the listing, durably, before any file goes.
-        if (pruned.length > 0) fsyncDirSync(dir);
       } finally {
         release();
       }
-      for (const { to } of pruned) fsSync.rmSync(to, { recursive: true, force: true });
+      // Gone from the listing (the rename) before any file goes, and checkpoint.json first: metadata changes
+      // reach the disk in order, so even a crash that undoes the rename leaves no listed half checkpoint
+      // (a directory without its document is never listed, and is swept once stale).
+      for (const { to } of pruned) {
+        fsSync.rmSync(path.join(to, CHECKPOINT_FILE), { force: true });
+        for (const name of fsSync.readdirSync(to)) fsSync.unlinkSync(path.join(to, name));
+        fsSync.rmdirSync(to);
+      }
       return pruned.map((p) => p.epoch);
     },
 
