@@ -172,3 +172,37 @@ test('inconsistent or non-finite checkpoints are refused and leave nothing behin
   const leftovers = (await listTree(dir)).filter((p) => p.includes('.tmp-'));
   assert.deepEqual(leftovers, []);
 });
+
+test("an earlier version's checkpoint (the document with inline values, training-state.json) is read as it is", async (t) => {
+  const dir = await tempDir(t);
+  const store = await open(dir, 'm_old');
+  const epochDir = path.join(ckptDir(dir, 'm_old'), '000004');
+  await fs.mkdir(epochDir, { recursive: true });
+  const doc = checkpointDocument('m_old', 4, 3);
+  await fs.writeFile(path.join(epochDir, 'weights.bin'), Buffer.from(new Float32Array([1, 2]).buffer));
+  await fs.writeFile(path.join(epochDir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: {} }));
+  await fs.writeFile(
+    path.join(epochDir, 'training-state.json'),
+    JSON.stringify({
+      format: 'bn-training-state/v1',
+      modelId: 'm_old',
+      epoch: 4,
+      history: [],
+      optimizer: { type: 'adam', weights: [{ name: 'iter', shape: [], values: [40] }, { name: 'dense_1/kernel/m', shape: [2], values: [0.5, -0.25] }] },
+    }),
+  );
+  await fs.writeFile(path.join(epochDir, 'checkpoint.json'), JSON.stringify(doc));
+
+  assert.deepEqual(await store.listCheckpoints('m_old'), [{ epoch: 4, createdAt: doc.createdAt, metrics: doc.metrics }]);
+  assert.equal(await store.resolveEpoch('m_old', 'latest'), 4);
+  const back = (await store.getCheckpoint('m_old', 4))!;
+  assertBitIdentical(toDocument(back), doc);
+  assert.equal([...documentChunks(back)].join(''), JSON.stringify(doc));
+  const state = (await store.getTrainingState('m_old', 4))!;
+  assert.equal(state.optimizer.iterations, 40);
+  assert.deepEqual(state.optimizer.slots.map((s) => [s.name, Array.from(s.values)]), [['dense_1/kernel/m', [0.5, -0.25]]]);
+  assert.deepEqual(JSON.parse(Buffer.from((await store.getArtifact('m_old', 4, 'model.json'))!).toString()), { format: 'layers-model', modelTopology: {} });
+  // A newer save beside it takes the new layout.
+  await save(store, 'm_old', 5);
+  assert.deepEqual((await store.listCheckpoints('m_old')).map((c) => c.epoch), [4, 5]);
+});

@@ -6,7 +6,9 @@
 //   training-state.bin   the optimizer state: one JSON header line (format, counter, each slot's name,
 //                        shape and offset), padded so that the float32 slot values after it are aligned
 // Typed arrays are little-endian on every platform Node supports, so bytes are written as they are.
-import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type TfjsModelJson, type TrainingState } from '../schemas/checkpoint.js';
+// Directories written by earlier versions (checkpoint.json the whole document with inline values,
+// training-state.json beside it) are read as they are.
+import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type CheckpointDocument, type TfjsModelJson, type TrainingState } from '../schemas/checkpoint.js';
 import { checkpointMeta, namedTensors, TENSOR_FIELDS, type Checkpoint, type CheckpointMeta, type TensorLayer } from '../checkpoint/checkpoint.js';
 import { CheckpointFormatError } from '../checkpoint/errors.js';
 
@@ -101,14 +103,38 @@ function view(weights: Uint8Array, ref: unknown, field: string, length: number):
 
 const product = (shape: unknown): number => (Array.isArray(shape) ? shape.reduce((a: number, b: number) => a * b, 1) : NaN);
 
-/** The parsed checkpoint.json; throws CheckpointFormatError when it is not one this store writes. */
-export function parseCheckpointFile(text: string): CheckpointFile {
-  const file = JSON.parse(text) as CheckpointFile;
-  if (file?.format !== CHECKPOINT_FILE_FORMAT) {
-    throw new CheckpointFormatError('format', `expected ${CHECKPOINT_FILE_FORMAT}, got ${String(file?.format)}`);
+/** The parsed checkpoint.json: this store's format, or an earlier version's whole document. */
+export function parseCheckpointFile(text: string): CheckpointFile | CheckpointDocument {
+  const file = JSON.parse(text) as CheckpointFile | CheckpointDocument;
+  const format: unknown = file?.format;
+  if (format !== CHECKPOINT_FILE_FORMAT && format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointFormatError('format', `expected ${CHECKPOINT_FILE_FORMAT}, got ${String(format)}`);
   }
   if (!Array.isArray(file.layers)) throw new CheckpointFormatError('layers', 'must be an array');
   return file;
+}
+
+export const isLegacyDocument = (f: CheckpointFile | CheckpointDocument): f is CheckpointDocument => f.format === CHECKPOINT_FORMAT;
+
+/** An earlier version's training-state.json: tfjs's optimizer weights by name, values inline, 'iter' first. */
+export function decodeLegacyTrainingState(text: string): TrainingState {
+  const old = JSON.parse(text) as {
+    modelId: string;
+    epoch: number;
+    optimizer: { type: TrainingState['optimizer']['type']; weights: { name: string; shape: number[]; values: number[] }[] };
+  };
+  const iter = old.optimizer.weights.find((w) => w.name === 'iter');
+  if (!iter) throw new CheckpointFormatError('training-state.json optimizer', 'has no iteration counter');
+  return {
+    format: TRAINING_STATE_FORMAT,
+    modelId: old.modelId,
+    epoch: old.epoch,
+    optimizer: {
+      type: old.optimizer.type,
+      iterations: iter.values[0],
+      slots: old.optimizer.weights.filter((w) => w !== iter).map((w) => ({ name: w.name, shape: w.shape, values: Float32Array.from(w.values) })),
+    },
+  };
 }
 
 /** The checkpoint in memory: views into `weights` (4-byte aligned), no copy. */

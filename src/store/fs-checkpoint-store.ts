@@ -11,11 +11,15 @@ import type { EpochMetrics, TrainingState } from '../schemas/checkpoint.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { TMP_PREFIX, fsyncDirSync, isErrno, uniqueSuffix, writeFileAtomic, writeFileAtomicSync, writeNewFileSync } from '../util/atomic-file.js';
 import { Lru } from '../util/lru.js';
+import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import { fromDocument } from '../checkpoint/document.js';
 import {
   decodeCheckpoint,
+  decodeLegacyTrainingState,
   decodeTrainingState,
   encodeCheckpoint,
   encodeTrainingState,
+  isLegacyDocument,
   parseCheckpointFile,
   type CheckpointFile,
 } from './checkpoint-files.js';
@@ -62,6 +66,9 @@ const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const CHECKPOINT_FILE = 'checkpoint.json';
 const WEIGHTS_FILE = 'weights.bin';
 const STATE_FILE = 'training-state.bin';
+/** The training state and TF.js model.json of checkpoints written by earlier versions, read as they are. */
+const LEGACY_STATE_FILE = 'training-state.json';
+const LEGACY_MODEL_JSON = 'model.json';
 
 /**
  * Identifies one written file. The store never rewrites an epoch, but DATA_DIR is shared with other
@@ -71,7 +78,7 @@ function fileSignature(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
-const summaryOfFile = (f: Pick<CheckpointFile, 'epoch' | 'createdAt' | 'metrics'>): CheckpointSummary => ({
+const summaryOfFile = (f: Pick<CheckpointDocument, 'epoch' | 'createdAt' | 'metrics'>): CheckpointSummary => ({
   epoch: f.epoch,
   createdAt: f.createdAt,
   metrics: f.metrics,
@@ -103,7 +110,7 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
   const key = (modelId: string, epoch: number, stats: Stats) => `${modelId}/${epoch}/${fileSignature(stats)}`;
 
   /** checkpoint.json's content and identity through one handle, or null when the checkpoint is not there. */
-  async function readCheckpointFile(modelId: string, epoch: number): Promise<{ file: CheckpointFile; stats: Stats } | null> {
+  async function readCheckpointFile(modelId: string, epoch: number): Promise<{ file: CheckpointFile | CheckpointDocument; stats: Stats } | null> {
     let handle: FileHandle;
     try {
       handle = await fs.open(path.join(layout.epochDir(modelId, epoch), CHECKPOINT_FILE), 'r');
@@ -302,11 +309,13 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
         if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
         throw err;
       }
-      let file: CheckpointFile;
+      let file: CheckpointFile | CheckpointDocument;
       let k: string;
+      let size: number;
       try {
         const stats = await handle.stat();
         k = key(modelId, epoch, stats);
+        size = stats.size;
         const hit = cache.get(k);
         if (hit) return hit;
         file = parseCheckpointFile(await handle.readFile('utf8'));
@@ -316,6 +325,11 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
       }
       if (file.modelId !== modelId || file.epoch !== epoch) {
         throw new Error(`corrupt checkpoint ${modelId}/${epoch}: its checkpoint.json names ${file.modelId}/${file.epoch}`);
+      }
+      if (isLegacyDocument(file)) {
+        const legacy = fromDocument(file);
+        cache.set(k, legacy, size);
+        return legacy;
       }
       let weights: Buffer;
       try {
@@ -334,29 +348,44 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
 
     async getTrainingState(modelId, epoch) {
       if (!isStorableId(modelId) || !isEpoch(epoch)) return null;
-      try {
-        const bytes = await fs.readFile(path.join(layout.epochDir(modelId, epoch), STATE_FILE));
-        const state = decodeTrainingState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        if (state.modelId !== modelId || state.epoch !== epoch) throw new Error(`corrupt training state ${modelId}/${epoch}`);
-        return state;
-      } catch (err) {
-        if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
-        throw err;
-      }
+      const dir = layout.epochDir(modelId, epoch);
+      const read = async (): Promise<TrainingState | null> => {
+        try {
+          const bytes = await fs.readFile(path.join(dir, STATE_FILE));
+          return decodeTrainingState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        } catch (err) {
+          if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err;
+        }
+        try {
+          return decodeLegacyTrainingState(await fs.readFile(path.join(dir, LEGACY_STATE_FILE), 'utf8'));
+        } catch (err) {
+          if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
+          throw err;
+        }
+      };
+      const state = await read();
+      if (state && (state.modelId !== modelId || state.epoch !== epoch)) throw new Error(`corrupt training state ${modelId}/${epoch}`);
+      return state;
     },
 
     async getArtifact(modelId, epoch, name) {
       if (!isStorableId(modelId) || !isEpoch(epoch)) return null;
-      const file =
-        name === 'weights.bin' ? path.join(layout.epochDir(modelId, epoch), WEIGHTS_FILE) : name === 'model.json' ? layout.tfjsModelPath(modelId) : null;
-      if (!file || !(await hasCheckpoint(modelId, epoch))) return null;
-      try {
-        const buffer = await fs.readFile(file);
-        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      } catch (err) {
-        if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null;
-        throw err;
+      const files =
+        name === 'weights.bin'
+          ? [path.join(layout.epochDir(modelId, epoch), WEIGHTS_FILE)]
+          : name === 'model.json'
+            ? [layout.tfjsModelPath(modelId), path.join(layout.epochDir(modelId, epoch), LEGACY_MODEL_JSON)]
+            : [];
+      if (files.length === 0 || !(await hasCheckpoint(modelId, epoch))) return null;
+      for (const file of files) {
+        try {
+          const buffer = await fs.readFile(file);
+          return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+        } catch (err) {
+          if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err;
+        }
       }
+      return null;
     },
 
     async pruneCheckpoints(modelId, policy: RetentionPolicy) {

@@ -14,7 +14,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig } from '../config/config.js';
 import { REDACT_PATHS } from '../config/log-redaction.js';
 import { getDatasetData } from '../datasets/dataset-service.js';
-import { initBackend, parameterCount, train, type TrainingProgress } from '../model/index.js';
+import { initBackend, parameterCount, resolveTraining, train, type TrainingProgress } from '../model/index.js';
 import { TrainingCancelledError } from '../model/errors.js';
 import type { EpochMetrics } from '../schemas/checkpoint.js';
 import type { TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
@@ -111,7 +111,9 @@ export default async function trainingProcessor(
   signal?: AbortSignal,
 ): Promise<{ epochs: number; backend: string; lastSavedEpoch: number }> {
   const payload = job.data;
-  const { modelId, spec, training } = payload;
+  const { modelId, spec } = payload;
+  // Resolved again: a job queued by an earlier version lacks the options added since (their defaults apply).
+  const training = resolveTraining(payload.training);
   const ctx = await childContext();
   const { store, backend } = ctx;
   const log = ctx.logger.child({ jobId: String(job.id), modelId, attempt: job.attemptsStarted });
