@@ -31,21 +31,29 @@ async function modelStatus(api: ServiceProcess, modelId: string): Promise<{ stat
 test('a job stalled out after its workers were SIGKILLed: the model says failed, with the queue\'s reason', { timeout: 120_000 }, withServiceOutput(async () => {
   const { redis, dataDir } = await fixture.start();
   const common = { redisUrl: redis.url, dataDir, env: ENV };
-  const api = await startReady({ ...common, role: 'api', name: 'api' });
+  const [api, ...workers] = await Promise.all([
+    startReady({ ...common, role: 'api', name: 'api' }),
+    ...[1, 2, 3].map((k) => startReady({ ...common, role: 'worker', name: `worker-${k}` })),
+  ]);
   const { jobId, modelId } = await submitJob(api, smallJob(1000, 61, { training: { batchSize: 8 } }));
 
-  // Each worker takes the job and is killed while it trains it; the second stall is one too many.
+  // Whichever worker takes the job is killed while it trains it (the one with a training child); the
+  // second stall is one too many.
+  const alive = new Set(workers);
   for (let k = 1; k <= 2; k++) {
-    const worker = await startReady({ ...common, role: 'worker', name: `worker-${k}` });
     const running = await waitForJob(api, jobId, (s) => (s.status === 'running' && s.attempts >= k) || isFinished(s), 30_000, 50);
     assert.equal(running.status, 'running', `attempt ${k}: ${running.status} ${running.error ?? ''}`);
     assert.equal((await modelStatus(api, modelId)).status, 'running');
-    const { children } = await worker.stop('SIGKILL');
+    let holder: ServiceProcess | undefined;
+    for (const w of alive) if ((await w.descendants()).length > 0) holder = w;
+    assert.ok(holder, 'the worker that trains the job has a training child');
+    alive.delete(holder);
+    const { children } = await holder.stop('SIGKILL');
     const deadline = Date.now() + 10_000;
     while (children.some(isAlive) && Date.now() < deadline) await sleep(100);
   }
-  // Nobody ran the processor's catch: a third worker's stalled-jobs check fails the job.
-  const judge = await startReady({ ...common, role: 'worker', name: 'worker-3' });
+  // Nobody ran the processor's catch: the last worker's stalled-jobs check fails the job.
+  const [judge] = [...alive];
   const failed = await waitForJob(api, jobId, isFinished, 30_000, 100);
   assert.equal(failed.status, 'failed');
   assert.match(failed.error ?? '', /stalled/i);

@@ -23,7 +23,7 @@ import {
 } from './helpers/service-process.js';
 
 const HIDDEN = [4096, 4096, 700];
-const EPOCHS = 3;
+const EPOCHS = 2;
 const STALL_ENV = { WORKER_CONCURRENCY: '1', WORKER_LOCK_DURATION_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000' };
 
 const fixture = faultFixture();

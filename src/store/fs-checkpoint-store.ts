@@ -160,8 +160,9 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
     try {
       await fs.access(path.join(layout.epochDir(modelId, epoch), CHECKPOINT_FILE));
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+      throw err;
     }
   }
 
