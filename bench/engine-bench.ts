@@ -10,7 +10,7 @@ import { initBackend, resolveSpec, resolveTraining, train, type BackendPreferenc
 import { createPrng } from '../src/util/prng.js';
 import { partFromRows } from '../src/datasets/arrays.js';
 import { createFoldedEngine } from '../src/inference/index.js';
-import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
+import { tensorBytes, type Checkpoint } from '../src/checkpoint/checkpoint.js';
 
 const rows = Number(process.argv[2] ?? 4096);
 const epochs = Number(process.argv[3] ?? 3);
@@ -42,7 +42,7 @@ async function benchEngine(data: ReturnType<typeof syntheticData>) {
     data: partFromRows(data.features, data.labels),
   });
   const wallMs = performance.now() - t0;
-  const checkpointBytes = JSON.stringify(res.last.checkpoint).length + JSON.stringify(res.last.state).length;
+  const checkpointBytes = tensorBytes(res.last.checkpoint.layers) + res.last.state.optimizer.slots.reduce((n, s) => n + s.values.byteLength, 0);
   // what an epoch costs beyond its batches and metrics: snapshot, checkpoint, optimizer state, artifacts
   const checkpointMs = (wallMs - res.history.reduce((s, h) => s + h.durationMs, 0)) / res.history.length;
   const timed = res.history.slice(1); // epoch 1 is the warm-up
@@ -54,7 +54,7 @@ async function benchEngine(data: ReturnType<typeof syntheticData>) {
     epochMs,
     wallMsAllEpochs: wallMs,
     checkpointMsPerEpoch: checkpointMs,
-    checkpointJsonBytes: checkpointBytes,
+    checkpointBytes,
     finalLoss: timed[timed.length - 1].loss,
     finalAccuracy: timed[timed.length - 1].accuracy,
   };
@@ -72,7 +72,7 @@ function medianMicros(calls: number, fn: () => void): number {
   return times[Math.floor(times.length / 2)];
 }
 
-async function frozenOnePointUs(doc: CheckpointDocument, x: number[]): Promise<number> {
+async function frozenOnePointUs(doc: Checkpoint, x: number[]): Promise<number> {
   const model = await createFoldedEngine().load(doc);
   return medianMicros(2000, () => model.predictOne(x));
 }

@@ -1,7 +1,7 @@
 // npm run bench: the whole suite in one run on one machine, as ratios to PyTorch and to the bare HTTP
 // stack. Prints the tables and writes bench/RESULTS.md (and the raw figures to bench/results/suite.json).
-// Sections: node dist/bench/run-all.js [compute] [width] [http] [training]   (default: all; only a full
-// run writes the files)
+// Sections: node dist/bench/run-all.js [compute] [width] [http] [training] [storage]   (default: all; only
+// a full run writes the files)
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { initBackend, type BackendPreference } from '../src/model/index.js';
@@ -12,6 +12,7 @@ import { widthScaling, type WidthRow } from './sections/width-scaling.js';
 import { httpPredict, type HttpSection } from './sections/http-predict.js';
 import { FEATURES } from './lib/http-features.js';
 import { trainingSection, type TrainingSection } from './sections/training.js';
+import { storageSection, type StorageSection } from './sections/storage.js';
 
 const require = createRequire(import.meta.url);
 const version = (pkg: string): string => {
@@ -88,6 +89,14 @@ function trainingTable(t: TrainingSection): string {
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 
+function storageTable(s: StorageSection): string {
+  const mb = (b: number) => (b / 1e6).toFixed(b < 1e6 ? 3 : 1);
+  const head = '| network | parameters | save (median) | newest checkpoint on disk | older checkpoint on disk | newest / raw float32 |';
+  const lines = s.checkpoints.map((c) => `| ${c.net} | ${int(c.parameters)} | ${c.saveMs} ms | ${mb(c.newestBytes)} MB | ${mb(c.olderBytes)} MB | ${c.overRaw.toFixed(3)}× |`);
+  const epochs = `| epoch of the job | ${s.longJob.perEpoch.map((e) => int(e.epoch)).join(' | ')} |\n|${' --- |'.repeat(s.longJob.perEpoch.length + 1)}\n| wall time per epoch (median of the 10 epochs up to it) | ${s.longJob.perEpoch.map((e) => `${e.ms} ms`).join(' | ')} |`;
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n') + `\n\nOne ${s.longJob.net} job of ${int(s.longJob.epochs)} epochs on builtin:blobs through the service (default retention), timed by the arrival of its \`epoch\` events:\n\n${epochs}`;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const backend = await initBackend((process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto');
@@ -125,6 +134,14 @@ async function main(): Promise<void> {
     results.training = t;
     sections.push(`## 4. Training throughput\n\n${trainingTable(t)}\n\nEach job runs in its own sandboxed worker process on one core; WORKER_CONCURRENCY=2 trains two jobs at once on this 2-core machine.`);
     console.log(trainingTable(t));
+  }
+
+  if (run('storage')) {
+    console.log('bench: storage ...');
+    const st = await storageSection();
+    results.storage = st;
+    sections.push(`## 5. Storage\n\n${storageTable(st)}\n\nA save is the training child's: tensors written as float32 files (weights.bin, and the optimizer state in the newest checkpoint), each fsynced, the directory renamed into place and fsynced. The newest checkpoint holds weights and optimizer moments; older ones give their optimizer state up.`);
+    console.log(storageTable(st));
   }
 
   const header = [

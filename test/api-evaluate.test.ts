@@ -8,7 +8,7 @@ import type { DatasetInfo } from '../src/schemas/dataset.js';
 import { putTrainedModel, startEnv, type TestEnv } from './api-helpers.js';
 import { formBody } from './helpers/form.js';
 import { LABELS, ROWS, knownCheckpoint, metricsByHand } from './helpers/known-model.js';
-import { artifacts, trainingState } from './store-fixtures.js';
+import { tfjsModel, trainingState } from './store-fixtures.js';
 
 describe('POST /v1/models/:modelId/evaluate', () => {
   let env: TestEnv;
@@ -18,10 +18,10 @@ describe('POST /v1/models/:modelId/evaluate', () => {
     const now = new Date().toISOString();
     for (const task of ['multiclass', 'binary'] as const) {
       const doc = { ...knownCheckpoint(task), modelId: `mdl_${task}` };
-      await env.store.putModel({ modelId: doc.modelId, jobId: `job_${task}`, datasetId: 'x', status: 'completed', spec: doc.spec, training: doc.training, createdAt: now, updatedAt: now });
-      await env.store.putCheckpoint(doc, trainingState(doc.modelId, 1), artifacts(1));
+      await env.store.putModel({ modelId: doc.modelId, jobId: `job_${task}`, datasetId: 'x', spec: doc.spec, training: doc.training, createdAt: now, updatedAt: now });
+      await env.store.putCheckpoint(doc, trainingState(doc.modelId, 1), tfjsModel(doc));
     }
-    await env.store.putModel({ ...(await env.store.getModel('mdl_binary'))!, modelId: 'mdl_empty', jobId: 'job_empty', status: 'queued' });
+    await env.store.putModel({ ...(await env.store.getModel('mdl_binary'))!, modelId: 'mdl_empty', jobId: 'job_empty' });
     // Training rows: the first two; the test part: all seven rows, uploaded as CSV files.
     const csv = (rows: number[][], labels: number[]) => `a,b,y\n${rows.map((r, i) => `${r.join(',')},${labels[i]}`).join('\n')}\n`;
     const { payload, headers } = await formBody([
@@ -83,7 +83,7 @@ describe('POST /v1/models/:modelId/evaluate', () => {
       ['mdl_multiclass', { datasetId: withTest.id, colour: 'red' }, 400, 'colour', /not a known field/],
       ['mdl_multiclass', {}, 400, 'datasetId', /datasetId is required/],
       ['mdl_nope', { datasetId: withTest.id }, 404, 'modelId', /no model mdl_nope/],
-      ['mdl_empty', { datasetId: withTest.id }, 409, undefined, /has no checkpoint yet/],
+      ['mdl_empty', { datasetId: withTest.id }, 409, 'checkpoint', /has no checkpoint yet/],
     ];
     for (const [model, payload, status, field, message] of cases) {
       const res = await evaluate(model, payload);

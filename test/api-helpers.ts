@@ -15,9 +15,9 @@ import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
 import { buildApp } from '../src/api/app.js';
 import type { InferenceEngine } from '../src/inference/types.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { makeCheckpoint, type CheckpointOptions } from './helpers/make-checkpoint.js';
-import { artifacts, trainingState } from './store-fixtures.js';
-import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
+import { makeFrozen, type CheckpointOptions } from './helpers/make-checkpoint.js';
+import { tfjsModel, trainingState } from './store-fixtures.js';
+import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 
 export interface TestEnv {
   app: FastifyInstance;
@@ -123,15 +123,15 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
   }
 }
 
-/** A completed model with one random checkpoint (epoch 1) written straight into the store: fast predict fixtures. */
+/** A model with one random checkpoint (epoch 1) written straight into the store (no job): fast predict fixtures. */
 export async function putTrainedModel(store: Store, modelId: string, options: CheckpointOptions): Promise<void> {
-  await putCompletedModel(store, [{ ...makeCheckpoint(options), modelId }]);
+  await putCompletedModel(store, [{ ...makeFrozen(options), modelId }]);
 }
 
-/** A completed model record for docs[0].modelId and its checkpoints, written straight into the store. */
-export async function putCompletedModel(store: Store, docs: CheckpointDocument[]): Promise<void> {
-  const { modelId, spec, training } = docs[0];
+/** A model record for checkpoints[0].modelId and its checkpoints, written straight into the store. */
+export async function putCompletedModel(store: Store, checkpoints: Checkpoint[]): Promise<void> {
+  const { modelId, spec, training } = checkpoints[0];
   const now = new Date().toISOString();
-  await store.putModel({ modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', status: 'completed', spec, training, createdAt: now, updatedAt: now });
-  for (const doc of docs) await store.putCheckpoint(doc, trainingState(modelId, doc.epoch), artifacts(doc.epoch));
+  await store.putModel({ modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', spec, training, createdAt: now, updatedAt: now });
+  for (const c of checkpoints) await store.putCheckpoint(c, trainingState(modelId, c.epoch), tfjsModel(c));
 }

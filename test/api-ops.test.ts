@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startTestRedis } from './helpers/redis.js';
 import { renderOpenApi } from '../scripts/write-openapi.js';
-import { checkpoint, modelRecord, trainingState, artifacts } from './store-fixtures.js';
+import { checkpoint, modelRecord, tfjsModel, trainingState } from './store-fixtures.js';
 import { startEnv, tinyModel, waitFor, type TestEnv } from './api-helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,8 +19,8 @@ describe('docs, health, readiness, metrics', () => {
   let env: TestEnv;
   before(async () => {
     env = await startEnv({ env: { CORS_ORIGIN: 'https://app.example' } });
-    await env.store.putModel({ ...modelRecord('mdl_fixture'), status: 'completed' });
-    await env.store.putCheckpoint(checkpoint('mdl_fixture', 1), trainingState('mdl_fixture', 1), artifacts(1));
+    await env.store.putModel(modelRecord('mdl_fixture'));
+    await env.store.putCheckpoint(checkpoint('mdl_fixture', 1), trainingState('mdl_fixture', 1), tfjsModel(checkpoint('mdl_fixture', 1)));
   });
   after(async () => {
     await env?.close();

@@ -2,12 +2,15 @@
 // BN parameters, predict (one point, a batch, by hand from the checkpoint), cancel, idempotency.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withTimeout } from '../src/util/with-timeout.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import { createPrng } from '../src/util/prng.js';
 import { createDirectEngine, loadOnnxRuntime } from '../src/inference/index.js';
 import { makeCheckpoint, randomRows } from './helpers/make-checkpoint.js';
 import { putTrainedModel, readSse, startEnv, tinyModel, waitFor, type TestEnv } from './api-helpers.js';
+import { fromDocument } from '../src/checkpoint/document.js';
 
 let env: TestEnv;
 let baseUrl: string;
@@ -104,11 +107,17 @@ describe('full path', () => {
     const names = stream.events.map((e) => e.event);
     assert.equal(names[0], 'status');
     assert.equal(names.at(-1), 'completed', names.join(','));
-    assert.ok(names.slice(1, -1).every((n) => n === 'progress'), names.join(','));
-    const last = stream.events.at(-1)?.data as { status: string; history: unknown[]; jobId: string };
+    assert.ok(names.slice(1, -1).every((n) => n === 'progress' || n === 'epoch'), names.join(','));
+    const last = stream.events.at(-1)?.data as { status: string; history: { epoch: number }[]; jobId: string };
     assert.equal(last.status, 'completed');
     assert.equal(last.jobId, jobId);
-    assert.equal(last.history.length, 3);
+    assert.deepEqual(last.history.map((h) => h.epoch), [1, 2, 3]);
+    // The first event has the history so far, every `epoch` event one epoch more, and no progress event
+    // carries the history: nothing sent grows with the number of epochs.
+    const first = stream.events[0].data as { history: { epoch: number }[] };
+    const epochEvents = stream.events.filter((e) => e.event === 'epoch').map((e) => (e.data as { epoch: number }).epoch);
+    assert.deepEqual([...first.history.map((h) => h.epoch), ...epochEvents], [1, 2, 3]);
+    for (const e of stream.events.filter((x) => x.event === 'progress')) assert.equal((e.data as { history?: unknown }).history, undefined);
 
     const status = await env.app.inject({ url: `/v1/training-jobs/${jobId}` });
     assert.equal(status.statusCode, 200);
@@ -237,7 +246,7 @@ describe('full path', () => {
     const x = randomRows(1, 784, 22)[0];
     const res = await env.app.inject({ method: 'POST', url: '/v1/models/mdl_mnist_size/predict', payload: { x } });
     assert.equal(res.statusCode, 200, res.body);
-    const expected = await (await createDirectEngine().load(makeCheckpoint(options))).predictOne(x);
+    const expected = await (await createDirectEngine().load(fromDocument(makeCheckpoint(options)))).predictOne(x);
     const y = res.json().y as number[];
     assert.equal(y.length, 10);
     for (let k = 0; k < 10; k++) assert.ok(Math.abs(y[k] - expected[k]) <= 1e-5, `y[${k}] ${y[k]} vs ${expected[k]}`);
@@ -302,20 +311,36 @@ describe('idempotency and cancellation', () => {
     assert.equal(again.json().status, 'cancelled');
   });
 
-  test('app.close() ends open SSE streams', async () => {
+  test('app.close() ends an open SSE stream of a job that is still running (the preClose hook)', async () => {
     const res = await env.app.inject({
       method: 'POST',
       url: '/v1/training-jobs',
       payload: { datasetId: 'builtin:blobs', model: { hidden: [16], task: 'binary' }, training: { epochs: 1000, batchSize: 16 } },
     });
     const { jobId } = res.json();
-    const streamed = readSse(baseUrl, `/v1/training-jobs/${jobId}/events`, {}, 20_000);
-    await new Promise((r) => setTimeout(r, 300));
-    await env.app.inject({ method: 'DELETE', url: `/v1/training-jobs/${jobId}` });
-    const t0 = Date.now();
-    await env.app.close();
-    assert.ok(Date.now() - t0 < 5000, 'close was not blocked by the open stream');
-    const stream = await streamed;
-    assert.equal(stream.events[0]?.event, 'status');
+    await waitFor(async () => (await env.app.inject({ url: `/v1/training-jobs/${jobId}` })).json().status === 'running', 60_000, 'the job to run');
+    // The stream is open (its first event arrived) and the job keeps running: nothing but the hook ends it.
+    let raw = '';
+    let firstEvent!: () => void;
+    const established = new Promise<void>((resolve) => (firstEvent = resolve));
+    const ended = new Promise<void>((resolve, reject) => {
+      const req = http.get(new URL(`/v1/training-jobs/${jobId}/events`, baseUrl), { headers: { accept: 'text/event-stream' } }, (r) => {
+        r.setEncoding('utf8');
+        r.on('data', (chunk: string) => {
+          raw += chunk;
+          if (raw.includes('event: status')) firstEvent();
+        });
+        r.on('end', resolve);
+        r.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+    await established;
+    // Bounded: without the hook, close would wait for the client to leave, and this would time out.
+    await withTimeout(env.app.close(), 20_000, 'app.close() with an open event stream');
+    await withTimeout(ended, 5000, 'the end of the stream');
+    assert.doesNotMatch(raw, /event: (completed|failed|cancelled)/, 'the stream ended without a final event: the close ended it');
+    assert.equal((await env.queue.getStatus(jobId))?.status, 'running', 'the job was still running');
+    await env.queue.cancel(jobId);
   });
 });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFoldedEngine } from '../src/inference/index.js';
 import type { FrozenModel, InferenceEngine } from '../src/inference/types.js';
-import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { startEnv, waitFor, type TestEnv } from './api-helpers.js';
 import { putExactModel } from './helpers/exact-checkpoint.js';
 
@@ -20,7 +20,7 @@ function countingEngine() {
   const state = { loads: 0, gate: undefined as Promise<void> | undefined, broken: undefined as 'nan' | 'throw' | undefined };
   const engine: InferenceEngine = {
     name: 'counting',
-    async load(doc: CheckpointDocument): Promise<FrozenModel> {
+    async load(doc: Checkpoint): Promise<FrozenModel> {
       if (doc.modelId !== M) return folded.load(doc); // the engine's own readiness probe network
       state.loads++;
       if (state.gate) await state.gate;

@@ -22,13 +22,21 @@ function assertError(res: { statusCode: number; json(): unknown }, status: numbe
   assert.equal(typeof body.error, 'string');
   assert.equal(typeof body.message, 'string');
   assert.deepEqual(
-    Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'field'].includes(k)),
+    Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'field', 'errors'].includes(k)),
     [],
     'no other keys in an error',
   );
+  // errors lists every field at fault, and its first entry is field and message.
+  if (body.field !== undefined) {
+    const errors = body.errors as { field: string; message: string }[];
+    assert.ok(Array.isArray(errors) && errors.length >= 1, JSON.stringify(body));
+    assert.deepEqual(errors[0], { field: body.field, message: body.message });
+  } else {
+    assert.equal(body.errors, undefined);
+  }
   if (field instanceof RegExp) assert.match(String(body.field), field);
   else if (field !== undefined) assert.equal(body.field, field, String(body.message));
-  return body as { message: string; field?: string };
+  return body as { message: string; field?: string; errors?: { field: string; message: string }[] };
 }
 
 const blobsRows = { features: [[0, 0], [1, 1], [0.2, 0.1], [0.9, 1.2]], labels: [0, 1, 0, 1] };
@@ -237,13 +245,12 @@ describe('ids and predictions without a model', () => {
       modelId: 'mdl_nockpt',
       jobId: 'job_nockpt',
       datasetId: 'builtin:blobs',
-      status: 'queued',
       spec: {
         inputDim: 2, outputDim: 1, hidden: [2], activation: 'relu', task: 'binary',
         batchNorm: { enabled: true, placement: 'before-activation', momentum: 0.99, epsilon: 1e-3, varianceEstimator: 'biased' },
         weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed: 1 },
       },
-      training: { epochs: 1, batchSize: 8, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, shuffle: true, seed: 1, progressEveryBatches: 0 },
+      training: { epochs: 1, batchSize: 8, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, shuffle: true, seed: 1, progressEveryBatches: 0, checkpoints: { keepLast: 20, keepBest: 1 } },
       createdAt: now,
       updatedAt: now,
     });

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { partFromRows, slicePart } from '../src/datasets/arrays.js';
-import { evaluateCheckpoint, logitsDocument, type EvaluationSource } from '../src/evaluation/evaluate.js';
+import { evaluateCheckpoint, logitsCheckpoint, type EvaluationSource } from '../src/evaluation/evaluate.js';
 import { createDirectEngine, createFoldedEngine, createOnnxEngine, loadOnnxRuntime } from '../src/inference/index.js';
 import type { InferenceEngine } from '../src/inference/types.js';
 import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/index.js';
-import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import type { DatasetPart } from '../src/schemas/dataset.js';
 import { LABELS, ROWS, knownCheckpoint, metricsByHand } from './helpers/known-model.js';
 import { randomMatrix, toPart } from './model-helpers.js';
@@ -50,8 +50,8 @@ test('loss, accuracy and confusion matrix equal the hand computation, on every e
 
 test('the output activation is dropped for the logits only; the checkpoint itself is untouched', () => {
   const doc = knownCheckpoint('multiclass');
-  const logits = logitsDocument(doc);
-  const fn = (d: CheckpointDocument) => (d.layers.at(-1) as { fn?: string }).fn;
+  const logits = logitsCheckpoint(doc);
+  const fn = (d: Checkpoint) => (d.layers.at(-1) as { fn?: string }).fn;
   assert.equal(fn(logits), 'linear');
   assert.equal(fn(doc), 'softmax');
   assert.deepEqual(logits.layers.slice(0, -1), doc.layers.slice(0, -1));

@@ -340,8 +340,8 @@ const trainingCases: Case[] = [
     name: 'multiclass label 5000 (more classes than allowed)',
     payload: { model: { hidden: [4], task: 'multiclass' }, data: { features: [[1], [2]], labels: [0, 5000] } },
     status: 400,
-    field: 'model.outputDim',
-    message: /<= 1000/,
+    field: 'data.labels',
+    message: /at most 1000/,
   }),
   postJob({
     name: `inline data with ${LIMITS.MAX_ROWS + 1} rows > MAX_ROWS`,
@@ -441,6 +441,27 @@ for (const suffix of ['', '/model.json', '/weights.bin', '/model.onnx']) {
 modelCases.push(
   { name: 'GET checkpoint ?include=weights', url: `/v1/models/${MODEL}/checkpoints/1?include=weights`, status: 400, field: 'include', message: /must be one of "bn"/ },
   { name: 'GET checkpoint ?colour=red', url: `/v1/models/${MODEL}/checkpoints/1?colour=red`, status: 400, field: 'colour' },
+);
+
+// Lists, history and deletion: bad queries and ids (never a deletion of the fixtures)
+const pageCases = (route: string, url: string): Case[] => [
+  ...['0', '-1', 'abc', '1001', '1e3', ''].map((v): Case => ({ name: `${route}?limit=${v}`, url: `${url}?limit=${v}`, status: 400, field: 'limit' })),
+  { name: `${route}?cursor=!`, url: `${url}?cursor=%21`, status: 400, field: 'cursor' },
+  { name: `${route}?cursor not one of ours`, url: `${url}?cursor=bm90LWEtY3Vyc29y`, status: 400, field: 'cursor', message: /cursor is not one this server gave out/ },
+  { name: `${route}?colour=red`, url: `${url}?colour=red`, status: 400, field: 'colour' },
+];
+modelCases.push(
+  ...pageCases('GET /v1/models', '/v1/models'),
+  ...pageCases('GET /v1/datasets', '/v1/datasets'),
+  ...pageCases('GET /v1/training-jobs', '/v1/training-jobs'),
+  { name: 'GET /v1/training-jobs?status=done', url: '/v1/training-jobs?status=done', status: 400, field: 'status', message: /must be one of/ },
+  ...idCases('GET /v1/models/:modelId/history', 'GET', (id) => `/v1/models/${id}/history`, 'modelId'),
+  { name: 'GET /v1/models/:modelId/history unknown', url: '/v1/models/mdl_unknown/history', status: 404, field: 'modelId', message: /no model mdl_unknown/ },
+  ...idCases('DELETE /v1/models/:modelId', 'DELETE', (id) => `/v1/models/${id}`, 'modelId'),
+  { name: 'DELETE /v1/models/:modelId unknown', method: 'DELETE', url: '/v1/models/mdl_unknown', status: 404, field: 'modelId', message: /no model mdl_unknown/ },
+  { name: 'DELETE /v1/datasets/ds_unknown', method: 'DELETE', url: '/v1/datasets/ds_unknown', status: 404, field: 'id', message: /no dataset ds_unknown/ },
+  { name: 'DELETE /v1/datasets/builtin:blobs', method: 'DELETE', url: '/v1/datasets/builtin:blobs', status: 400, field: 'id', message: /built in/ },
+  { name: 'DELETE /v1/datasets/..%2Fx', method: 'DELETE', url: '/v1/datasets/..%2Fx', status: 400, field: 'id', message: /pattern/ },
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -695,9 +716,17 @@ function checkErrorShape(res: { statusCode: number; headers: Record<string, unkn
   assert.ok((body.error as string).length > 0, detail);
   assert.equal(typeof body.message, 'string', detail);
   assert.ok((body.message as string).length > 5, detail);
-  const extra = Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'field'].includes(k));
-  assert.deepEqual(extra, [], `${detail}: only statusCode, error, message and field`);
-  if (body.field !== undefined) assert.equal(typeof body.field, 'string', detail);
+  const extra = Object.keys(body).filter((k) => !['statusCode', 'error', 'message', 'field', 'errors'].includes(k));
+  assert.deepEqual(extra, [], `${detail}: only statusCode, error, message, field and errors`);
+  if (body.field !== undefined) {
+    assert.equal(typeof body.field, 'string', detail);
+    // errors lists every field at fault, the first being field and message; bounded whatever the input.
+    const errors = body.errors as { field: string; message: string }[];
+    assert.ok(Array.isArray(errors) && errors.length >= 1 && errors.length <= 60, `${detail}: errors`);
+    assert.deepEqual(errors[0], { field: body.field, message: body.message }, `${detail}: errors[0]`);
+  } else {
+    assert.equal(body.errors, undefined, detail);
+  }
   const message = body.message as string;
   if (c.field instanceof RegExp) assert.match(String(body.field), c.field, detail);
   else if (c.field !== undefined) assert.equal(body.field, c.field, detail);

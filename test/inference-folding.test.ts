@@ -6,6 +6,7 @@ import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import type { ActivationName, TaskName } from '../src/schemas/model-spec.js';
 import { createPrng } from '../src/util/prng.js';
 import { makeCheckpoint, randomRows, type CheckpointOptions } from './helpers/make-checkpoint.js';
+import { fromDocument } from '../src/checkpoint/document.js';
 
 const direct = createDirectEngine();
 const folded = createFoldedEngine();
@@ -51,8 +52,8 @@ test('folded and direct inference agree within 1e-5 relative on random checkpoin
         };
         const doc = makeCheckpoint(opts);
         const rows = randomRows(50, inputDim, p.int(1e9));
-        const a = await (await direct.load(doc)).predict(rows);
-        const b = await (await folded.load(doc)).predict(rows);
+        const a = await (await direct.load(fromDocument(doc))).predict(rows);
+        const b = await (await folded.load(fromDocument(doc))).predict(rows);
         const err = maxRelError(a, b);
         assert.ok(err <= 1e-5, `${JSON.stringify({ ...opts, seed: opts.seed })}: relative error ${err}`);
         worst = Math.max(worst, err);
@@ -68,7 +69,7 @@ test('folded and direct inference agree within 1e-5 relative on random checkpoin
 test('folding the MNIST-size net (784-256-128-64-10, BN before ReLU) stays within 1e-5', async () => {
   const doc = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10, seed: 77 });
   const rows = randomRows(20, 784, 78);
-  assert.ok(maxRelError(await (await direct.load(doc)).predict(rows), await (await folded.load(doc)).predict(rows)) <= 1e-5);
+  assert.ok(maxRelError(await (await direct.load(fromDocument(doc))).predict(rows), await (await folded.load(fromDocument(doc))).predict(rows)) <= 1e-5);
 });
 
 /** Every number of every layer, in document order. */
@@ -101,8 +102,8 @@ test('a checkpoint through JSON.stringify/JSON.parse has bit-identical parameter
       // The rows go through JSON too, as they would over HTTP.
       const rowsCopy = JSON.parse(JSON.stringify(rows)) as number[][];
       for (const engine of [direct, folded]) {
-        const a = await (await engine.load(doc)).predict(rows);
-        const b = await (await engine.load(copy)).predict(rowsCopy);
+        const a = await (await engine.load(fromDocument(doc))).predict(rows);
+        const b = await (await engine.load(fromDocument(copy))).predict(rowsCopy);
         const flat = (m: number[][]): number[] => m.flat();
         assert.deepStrictEqual(bits(flat(b)), bits(flat(a)), `${engine.name} ${task}`);
       }

@@ -5,6 +5,7 @@ import { createDirectEngine, createFoldedEngine } from '../src/inference/index.j
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import type { BatchNormTrace } from '../src/inference/types.js';
 import { makeCheckpoint, randomRows } from './helpers/make-checkpoint.js';
+import { fromDocument } from '../src/checkpoint/document.js';
 
 const engines = [createDirectEngine(), createFoldedEngine()];
 
@@ -78,7 +79,7 @@ test('a paper-and-pencil net: h = [2, 3], hhat = [0.5, -2], r = [1.25, 0], y = s
   const doc = paperCheckpoint();
   const y = 1 / (1 + Math.exp(-2));
   for (const engine of engines) {
-    const model = await engine.load(doc);
+    const model = await engine.load(fromDocument(doc));
     assert.deepEqual(await model.predictOne([1, 2]), [y], engine.name);
     const e = await model.explain([1, 2]);
     assert.deepEqual(e.batchNorm, [{ name: 'bn_0', h: [2, 3], hhat: [0.5, -2], r: [1.25, 0] }], engine.name);
@@ -97,7 +98,7 @@ for (const placement of ['before-activation', 'after-activation'] as const) {
     const x = rows[42];
     const hand = handForward(doc, x);
     for (const engine of engines) {
-      const model = await engine.load(doc);
+      const model = await engine.load(fromDocument(doc));
       const one = await model.predictOne(x);
       assertClose(one, hand.y, 1e-12, `${engine.name} predictOne`);
       const batch = await model.predict(rows);
@@ -117,7 +118,7 @@ for (const placement of ['before-activation', 'after-activation'] as const) {
     const hand = handForward(doc, x);
     assert.equal(hand.bn.length, 3);
     for (const engine of engines) {
-      const model = await engine.load(doc);
+      const model = await engine.load(fromDocument(doc));
       const e = await model.explain(x);
       assert.deepEqual(e.batchNorm.map((t) => t.name), ['batch_normalization_0', 'batch_normalization_1', 'batch_normalization_2']);
       e.batchNorm.forEach((t, k) => {
@@ -135,7 +136,7 @@ test('a net without BN explains with an empty trace', async () => {
   const doc = makeCheckpoint({ inputDim: 4, hidden: [3], task: 'binary', batchNorm: { enabled: false } });
   const x = [1, 2, 3, 4];
   for (const engine of engines) {
-    const e = await (await engine.load(doc)).explain(x);
+    const e = await (await engine.load(fromDocument(doc))).explain(x);
     assert.deepEqual(e.batchNorm, []);
     assertClose(e.y, handForward(doc, x).y, 1e-12, engine.name);
   }
@@ -148,7 +149,7 @@ test('loading, predicting and explaining change no statistic and no parameter', 
     deepFreeze(doc); // any write, even a transient one, would throw in strict mode
     const rows = randomRows(100, 4, 13);
     for (const engine of engines) {
-      const model = await engine.load(doc);
+      const model = await engine.load(fromDocument(doc));
       const first = await model.predict(rows);
       for (const row of rows.slice(0, 20)) {
         await model.predictOne(row);
@@ -166,14 +167,14 @@ test('softmax and sigmoid stay finite for huge logits', async () => {
   doc.layers[4] = { type: 'activation', name: 'softmax_out', fn: 'softmax' };
   doc.spec.outputDim = 2;
   for (const engine of engines) {
-    const y = await (await engine.load(doc)).predictOne([1, 2]); // logits [12500, -12500]
+    const y = await (await engine.load(fromDocument(doc))).predictOne([1, 2]); // logits [12500, -12500]
     assert.deepEqual(y, [1, 0]);
   }
   doc.layers[3] = { type: 'dense', name: 'dense_out', kernel: [[-1e4], [0]], bias: [0] };
   doc.layers[4] = { type: 'activation', name: 'sigmoid_out', fn: 'sigmoid' };
   doc.spec.outputDim = 1;
   for (const engine of engines) {
-    const [y] = await (await engine.load(doc)).predictOne([1, 2]); // logit -12500
+    const [y] = await (await engine.load(fromDocument(doc))).predictOne([1, 2]); // logit -12500
     assert.ok(Number.isFinite(y) && y >= 0 && y < 1e-300, String(y));
   }
 });

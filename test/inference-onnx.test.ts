@@ -17,6 +17,7 @@ import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import type { ActivationName, TaskName } from '../src/schemas/model-spec.js';
 import { createPrng } from '../src/util/prng.js';
 import { makeCheckpoint, randomRows, type CheckpointOptions } from './helpers/make-checkpoint.js';
+import { fromDocument } from '../src/checkpoint/document.js';
 
 const ort = await loadOnnxRuntime();
 const direct = createDirectEngine();
@@ -57,8 +58,8 @@ test('onnx equals the direct reference within 1e-5 on random checkpoints of ever
         const opts: CheckpointOptions = { inputDim, hidden, task, activation, batchNorm, classes: 2 + p.int(8), seed: p.int(1e9), meanScale: 1 + p.int(20) };
         const doc = makeCheckpoint(opts);
         const rows = randomRows(30, inputDim, p.int(1e9));
-        const reference = await (await direct.load(doc)).predict(rows);
-        assertWithin(await (await onnx.load(doc)).predict(rows), reference, JSON.stringify(opts));
+        const reference = await (await direct.load(fromDocument(doc))).predict(rows);
+        assertWithin(await (await onnx.load(fromDocument(doc))).predict(rows), reference, JSON.stringify(opts));
         cases++;
       }
     }
@@ -69,16 +70,16 @@ test('onnx equals the direct reference within 1e-5 on random checkpoints of ever
 test('the MNIST-size net (784-256-128-64-10, BN before ReLU) on onnx stays within 1e-5 of the reference', async () => {
   const doc = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10, seed: 77 });
   const rows = randomRows(20, 784, 78);
-  const model = await onnx.load(doc);
+  const model = await onnx.load(fromDocument(doc));
   assert.equal(model.engine, 'onnx');
-  const reference = await (await direct.load(doc)).predict(rows);
+  const reference = await (await direct.load(fromDocument(doc))).predict(rows);
   assertWithin(await model.predict(rows), reference, 'batch');
   assertWithin(await Promise.all(rows.map((r) => model.predictOne(r))), reference, 'one by one');
 });
 
 test('onnx: a row gives the same answer alone, in a batch, in any order and while other runs are in flight', async () => {
   const doc = makeCheckpoint({ inputDim: 5, hidden: [16, 8], task: 'multiclass', classes: 4, seed: 3 });
-  const model = await onnx.load(doc);
+  const model = await onnx.load(fromDocument(doc));
   const rows = randomRows(101, 5, 11);
   const one = await model.predictOne(rows[42]);
   const batch = await model.predict(rows);
@@ -92,9 +93,9 @@ test('onnx: explain traces h, hhat and r like the reference and its y is the eng
   for (const placement of ['before-activation', 'after-activation'] as const) {
     const doc = makeCheckpoint({ inputDim: 3, hidden: [6, 5], task: 'regression', activation: 'tanh', batchNorm: { placement }, seed: 5 });
     const x = [0.3, -1.2, 2.5];
-    const model = await onnx.load(doc);
+    const model = await onnx.load(fromDocument(doc));
     const e = await model.explain(x);
-    assert.deepStrictEqual(e.batchNorm, (await (await direct.load(doc)).explain(x)).batchNorm);
+    assert.deepStrictEqual(e.batchNorm, (await (await direct.load(fromDocument(doc))).explain(x)).batchNorm);
     assert.deepStrictEqual(e.y, await model.predictOne(x));
   }
 });
@@ -102,7 +103,7 @@ test('onnx: explain traces h, hhat and r like the reference and its y is the eng
 test('every engine refuses rows of the wrong width or with non-numbers instead of padding them', async () => {
   const doc = makeCheckpoint({ inputDim: 3, hidden: [4], task: 'regression' });
   for (const engine of [direct, createFoldedEngine(), onnx]) {
-    const model = await engine.load(doc);
+    const model = await engine.load(fromDocument(doc));
     await assert.rejects(() => model.predictOne([1, 2]), /expected 3 features, got 2/, engine.name);
     await assert.rejects(() => model.predict([[1, 2, 3], [1, 2, 3, 4]]), /rows\[1\]: expected 3 features, got 4/, engine.name);
     await assert.rejects(() => model.predictOne([1, Number.NaN, 3]), /x\[1\]: must be a finite number/, engine.name);
@@ -134,7 +135,7 @@ function floats(raw: Uint8Array): number[] {
 
 test('the ONNX graph keeps every layer in order, BN in inference mode with the checkpoint\'s moving statistics', () => {
   const doc: CheckpointDocument = makeCheckpoint({ inputDim: 4, hidden: [3, 2], task: 'multiclass', classes: 3, seed: 8 });
-  const m = decode(checkpointToOnnx(doc));
+  const m = decode(checkpointToOnnx(fromDocument(doc)));
   assert.equal(m.opsetImport[0].version, 15);
   assert.deepEqual(m.graph.node.map((n) => n.opType), [
     'Gemm', 'BatchNormalization', 'Relu', 'Gemm', 'BatchNormalization', 'Relu', 'Gemm', 'Softmax', 'Identity',
@@ -167,12 +168,12 @@ test('the ONNX graph keeps every layer in order, BN in inference mode with the c
 
 test('the folded graph the engine runs has no BatchNormalization node left', () => {
   const before = makeCheckpoint({ inputDim: 4, hidden: [3, 2], task: 'binary', seed: 8 });
-  assert.deepEqual(decode(checkpointToOnnx(before, { fold: true })).graph.node.map((n) => n.opType), [
+  assert.deepEqual(decode(checkpointToOnnx(fromDocument(before), { fold: true })).graph.node.map((n) => n.opType), [
     'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Sigmoid', 'Identity',
   ]);
   // A BN after its activation cannot go into the Gemm: it becomes r = h * scale + shift.
   const after = makeCheckpoint({ inputDim: 4, hidden: [3], task: 'regression', batchNorm: { placement: 'after-activation' }, seed: 8 });
-  assert.deepEqual(decode(checkpointToOnnx(after, { fold: true })).graph.node.map((n) => n.opType), ['Gemm', 'Relu', 'Mul', 'Add', 'Gemm', 'Identity']);
+  assert.deepEqual(decode(checkpointToOnnx(fromDocument(after), { fold: true })).graph.node.map((n) => n.opType), ['Gemm', 'Relu', 'Mul', 'Add', 'Gemm', 'Identity']);
 });
 
 test('auto serves small models with folded TypeScript and large ones with onnxruntime', async () => {
@@ -180,13 +181,13 @@ test('auto serves small models with folded TypeScript and large ones with onnxru
   assert.match(note, /onnxruntime-node/);
   const small = makeCheckpoint({ inputDim: 2, hidden: [3, 2], task: 'binary' });
   const large = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10 });
-  assert.ok(multiplyAdds(small) < ONNX_MIN_MULTIPLY_ADDS && multiplyAdds(large) >= ONNX_MIN_MULTIPLY_ADDS);
-  assert.equal((await engine.load(small)).engine, 'folded');
-  assert.equal((await engine.load(large)).engine, 'onnx');
-  assert.equal(multiplyAdds(large), 784 * 256 + 256 * 128 + 128 * 64 + 64 * 10);
+  assert.ok(multiplyAdds(fromDocument(small)) < ONNX_MIN_MULTIPLY_ADDS && multiplyAdds(fromDocument(large)) >= ONNX_MIN_MULTIPLY_ADDS);
+  assert.equal((await engine.load(fromDocument(small))).engine, 'folded');
+  assert.equal((await engine.load(fromDocument(large))).engine, 'onnx');
+  assert.equal(multiplyAdds(fromDocument(large)), 784 * 256 + 256 * 128 + 128 * 64 + 64 * 10);
   for (const choice of ['onnx', 'folded', 'direct'] as const) {
     const selected = await createInferenceEngine(choice);
-    assert.equal((await selected.engine.load(small)).engine, choice);
+    assert.equal((await selected.engine.load(fromDocument(small))).engine, choice);
   }
 });
 
@@ -195,7 +196,7 @@ test('without onnxruntime-node, auto serves every model with folded and onnx ref
   const auto = await createInferenceEngine('auto', missing);
   assert.match(auto.note, /^folded for every model: onnxruntime-node cannot be loaded \(Cannot find package 'onnxruntime-node'\)$/);
   const large = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10 });
-  assert.equal((await auto.engine.load(large)).engine, 'folded');
+  assert.equal((await auto.engine.load(fromDocument(large))).engine, 'folded');
   await assert.rejects(
     createInferenceEngine('onnx', missing),
     /^Error: INFERENCE_ENGINE=onnx but onnxruntime-node cannot be loaded \(Cannot find package 'onnxruntime-node'\); install it or set INFERENCE_ENGINE=auto$/,
@@ -233,7 +234,7 @@ test('an onnxruntime that loads but answers wrong or cannot run fails the self-t
     const auto = await createInferenceEngine('auto', async () => runtime);
     assert.equal(auto.note, `folded for every model: onnxruntime-node fails its self-test (${reason})`);
     const large = makeCheckpoint({ inputDim: 784, hidden: [256, 128, 64], task: 'multiclass', classes: 10 });
-    assert.equal((await auto.engine.load(large)).engine, 'folded');
+    assert.equal((await auto.engine.load(fromDocument(large))).engine, 'folded');
     await assert.rejects(createInferenceEngine('onnx', async () => runtime), (err: Error) => {
       assert.equal(err.message, `INFERENCE_ENGINE=onnx but onnxruntime-node fails its self-test (${reason}); set INFERENCE_ENGINE=auto`);
       return true;
@@ -241,25 +242,34 @@ test('an onnxruntime that loads but answers wrong or cannot run fails the self-t
   }
 });
 
-test('onnxruntime is loaded with its telemetry off: nothing is written to TMPDIR, no session or device id file', () => {
+/** Loads onnxruntime through the engine in a fresh process with TMPDIR of its own; what it leaves there. */
+function ortTmpFiles(telemetry: string | undefined): string[] {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-ort-tmp-'));
   try {
     const engineModule = new URL('../src/inference/index.js', import.meta.url).href;
     const helperModule = new URL('./helpers/make-checkpoint.js', import.meta.url).href;
     const script = `
       const { createInferenceEngine } = await import(${JSON.stringify(engineModule)});
-      const { makeCheckpoint } = await import(${JSON.stringify(helperModule)});
+      const { makeFrozen } = await import(${JSON.stringify(helperModule)});
       const { engine } = await createInferenceEngine('onnx');
-      const model = await engine.load(makeCheckpoint({ inputDim: 3, hidden: [4], task: 'binary' }));
+      const model = await engine.load(makeFrozen({ inputDim: 3, hidden: [4], task: 'binary' }));
       await model.predictOne([1, 2, 3]);
       console.log(process.env.ORT_DISABLE_TELEMETRY);`;
     const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
     delete env.ORT_DISABLE_TELEMETRY;
+    if (telemetry !== undefined) env.ORT_DISABLE_TELEMETRY = telemetry;
     const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(res.status, 0, res.stderr);
-    assert.equal(res.stdout.trim(), '1');
-    assert.deepEqual(fs.readdirSync(tmp), []);
+    assert.equal(res.stdout.trim(), telemetry ?? '1');
+    return fs.readdirSync(tmp, { recursive: true }).map(String);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+test('onnxruntime is loaded with its telemetry off: nothing is written to TMPDIR (and with it on, files appear)', () => {
+  // The control run: with telemetry left on, this onnxruntime build writes its session and debug files,
+  // so an empty TMPDIR below means the switch worked, not that nothing would have been written anyway.
+  assert.notDeepEqual(ortTmpFiles('0'), [], 'with ORT_DISABLE_TELEMETRY=0 onnxruntime writes into TMPDIR');
+  assert.deepEqual(ortTmpFiles(undefined), []);
 });

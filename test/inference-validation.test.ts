@@ -1,9 +1,11 @@
-// load() refuses malformed documents with a message that names the layer and field, and never mutates.
+// Loading refuses malformed documents (read with fromDocument, then checked by the engine) with a message
+// that names the layer and field, and never mutates the document.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckpointFormatError, createDirectEngine, createFoldedEngine, createOnnxEngine, loadOnnxRuntime } from '../src/inference/index.js';
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import { makeCheckpoint } from './helpers/make-checkpoint.js';
+import { fromDocument } from '../src/checkpoint/document.js';
 
 // any: the tests corrupt the document in ways its type forbids.
 type Doc = Record<string, any>;
@@ -46,7 +48,7 @@ for (const engine of [createDirectEngine(), createFoldedEngine(), createOnnxEngi
   test(`${engine.name}: load() accepts the helper's checkpoints`, async () => {
     for (const placement of ['before-activation', 'after-activation'] as const) {
       const doc = makeCheckpoint({ inputDim: 3, hidden: [4, 2], task: 'binary', batchNorm: { placement } });
-      assert.equal((await engine.load(doc)).outputDim, 1);
+      assert.equal((await engine.load(fromDocument(doc))).outputDim, 1);
     }
   });
 
@@ -56,7 +58,7 @@ for (const engine of [createDirectEngine(), createFoldedEngine(), createOnnxEngi
       corrupt(doc);
       const snapshot = structuredClone(doc);
       await assert.rejects(
-        () => engine.load(doc as CheckpointDocument),
+        async () => engine.load(fromDocument(doc)),
         (err: unknown) => {
           assert.ok(err instanceof CheckpointFormatError, String(err));
           assert.match(err.message, message);

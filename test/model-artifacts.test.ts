@@ -4,18 +4,18 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/index.js';
 import type { ModelRequest } from '../src/schemas/model-spec.js';
-import type { TfjsArtifacts } from '../src/schemas/checkpoint.js';
-import { maxAbsDiff, predictByHand, randomMatrix, toPart } from './model-helpers.js';
+import { toDocument } from '../src/checkpoint/document.js';
+import { maxAbsDiff, predictByHand, randomMatrix, tfjsArtifacts, toPart } from './model-helpers.js';
 
 before(async () => {
   await initBackend('wasm');
 });
 
-async function load(a: TfjsArtifacts): Promise<tf.LayersModel> {
+async function load(a: ReturnType<typeof tfjsArtifacts>): Promise<tf.LayersModel> {
   const json = a.modelJson as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
   assert.deepEqual(json.weightsManifest[0].paths, ['weights.bin']);
   const bin = a.weightsBin.buffer.slice(a.weightsBin.byteOffset, a.weightsBin.byteOffset + a.weightsBin.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin }));
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin }));
 }
 
 const cases: { name: string; model: ModelRequest; outputDim: number }[] = [
@@ -30,16 +30,17 @@ for (const c of cases) {
     const training = resolveTraining({ epochs: 3, batchSize: 16, seed: 6 });
     const spec = resolveSpec(c.model, { inputDim: 3, outputDim: c.outputDim }, training.seed);
     const res = await train({ modelId: 'a', spec, training, data: toPart(data) });
-    const model = await load(res.last.artifacts);
+    const model = await load(tfjsArtifacts(res.last));
+    const doc = toDocument(res.last.checkpoint);
     try {
       // every checkpoint layer is one layer of the Sequential model, by name and in order
-      assert.deepEqual(model.layers.map((l) => l.name), res.last.checkpoint.layers.map((l) => l.name));
+      assert.deepEqual(model.layers.map((l) => l.name), doc.layers.map((l) => l.name));
       const rows = data.features.slice(0, 20);
       const got = tf.tidy(() => (model.predict(tf.tensor2d(rows)) as tf.Tensor).arraySync() as number[][]);
-      const want = rows.map((x) => predictByHand(res.last.checkpoint.layers, x));
+      const want = rows.map((x) => predictByHand(doc.layers, x));
       assert.ok(maxAbsDiff(got.flat(), want.flat()) < 1e-5, `max difference ${maxAbsDiff(got.flat(), want.flat())}`);
       // BN moving statistics were trained away from their initial values and arrive intact
-      const bnLayer = res.last.checkpoint.layers.find((l) => l.type === 'batchNorm');
+      const bnLayer = doc.layers.find((l) => l.type === 'batchNorm');
       if (bnLayer && bnLayer.type === 'batchNorm') {
         const w = model.getLayer(bnLayer.name).getWeights();
         const byName = new Map(model.getLayer(bnLayer.name).weights.map((v, i) => [v.originalName.split('/').pop(), w[i]]));

@@ -7,6 +7,7 @@ import { initBackend, resolveSpec, resolveTraining, train } from '../src/model/i
 import type { CheckpointDocument } from '../src/schemas/checkpoint.js';
 import type { ModelRequest } from '../src/schemas/model-spec.js';
 import { maxAbsDiff, randomMatrix, toPart } from './model-helpers.js';
+import { toDocument } from '../src/checkpoint/document.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -36,7 +37,7 @@ for (const model of models) {
     const run = async (backend: 'wasm' | 'cpu') => {
       await tf.setBackend(backend);
       const res = await train({ modelId: backend, spec, training, data: toPart(data) });
-      return { values: flat(res.last.checkpoint), loss: res.history[1].loss, valLoss: res.history[1].valLoss! };
+      return { values: flat(toDocument(res.last.checkpoint)), loss: res.history[1].loss, valLoss: res.history[1].valLoss! };
     };
     const wasm = await run('wasm');
     const cpu = await run('cpu');

@@ -12,6 +12,7 @@ import { createPrng } from '../src/util/prng.js';
 import type { BatchNormLayer } from '../src/schemas/checkpoint.js';
 import type { ModelRequest, ModelSpec } from '../src/schemas/model-spec.js';
 import { columnStats, maxAbsDiff, randomMatrix, toPart } from './model-helpers.js';
+import { toDocument } from '../src/checkpoint/document.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -88,8 +89,9 @@ for (const estimator of ['biased', 'unbiased'] as const) {
     const expMean = mean.map((mu) => rho * 0 + (1 - rho) * mu);
     const expVar = v.map((q) => rho * 1 + (1 - rho) * q);
 
-    const bn = res.last.checkpoint.layers.find((l): l is BatchNormLayer => l.type === 'batchNorm')!;
-    assert.equal(res.last.checkpoint.layers[0].type, 'dense');
+    const doc = toDocument(res.last.checkpoint);
+    const bn = doc.layers.find((l): l is BatchNormLayer => l.type === 'batchNorm')!;
+    assert.equal(doc.layers[0].type, 'dense');
     assert.ok(maxAbsDiff(bn.movingMean, expMean) < 1e-6, `moving mean ${bn.movingMean} vs ${expMean}`);
     assert.ok(maxAbsDiff(bn.movingVariance, expVar) < 1e-5, `moving variance ${bn.movingVariance} vs ${expVar}`);
     assert.ok(Math.abs(bn.movingMean[0]) > 1e-4, 'the step really moved the mean');

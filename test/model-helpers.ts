@@ -1,9 +1,15 @@
 // Shared plain-JS references for the model tests (float64, no tfjs). Side-effect free.
 import type { CheckpointDocument, CheckpointLayer } from '../src/schemas/checkpoint.js';
 import { createPrng } from '../src/util/prng.js';
-import type { Matrix } from '../src/model/types.js';
+import type { Matrix, SavedCheckpoint } from '../src/model/types.js';
 import type { DatasetPart } from '../src/schemas/dataset.js';
 import { partFromRows } from '../src/datasets/arrays.js';
+import { encodeCheckpoint } from '../src/store/checkpoint-files.js';
+
+/** The TF.js artifacts the store serves for a saved epoch: its model.json and the weights.bin it writes. */
+export function tfjsArtifacts(saved: SavedCheckpoint): { modelJson: SavedCheckpoint['tfjs']; weightsBin: Uint8Array } {
+  return { modelJson: saved.tfjs, weightsBin: new Uint8Array(Buffer.concat(encodeCheckpoint(saved.checkpoint, saved.tfjs).weights)) };
+}
 
 /** A prediction computed by hand from the checkpoint's layers, with the frozen statistics. */
 export function predictByHand(layers: readonly CheckpointLayer[], x: readonly number[]): number[] {
@@ -46,7 +52,7 @@ export function accuracyOf(doc: CheckpointDocument, m: Matrix): number {
   return ok / m.features.length;
 }
 
-/** The blobs problem (make_blobs): 1,000 points, centres (0,0) and (0.5,0.1), std 0.25, shuffled, 750 train / 250 test. */
+/** The blobs problem (as make_blobs draws it): 1,000 points, centres (0,0) and (0.5,0.1), std 0.25, shuffled, 750 train / 250 test. */
 export function blobs(seed: number): { train: Matrix; test: Matrix } {
   const p = createPrng(seed);
   const centres = [

@@ -3,7 +3,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining, train, TrainingCancelledError, TrainingDivergedError } from '../src/model/index.js';
-import { randomMatrix, toPart } from './model-helpers.js';
+import { randomMatrix, tfjsArtifacts, toPart } from './model-helpers.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -23,9 +23,10 @@ async function cycle(i: number): Promise<void> {
   const big = { features: data.features, labels: data.labels.map((_, j) => 1e3 * j) };
   await assert.rejects(train({ modelId: 'leak', spec: bad, training: { ...training, optimizer: 'sgd', learningRate: 100 }, data: toPart(big) }), TrainingDivergedError);
   // predict through the artifacts
-  const json = resumed.last.artifacts.modelJson as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const artifacts = tfjsArtifacts(resumed.last);
+  const json = artifacts.modelJson as unknown as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
   const model = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: resumed.last.artifacts.weightsBin.slice().buffer }),
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: artifacts.weightsBin.slice().buffer }),
   );
   tf.tidy(() => (model.predict(tf.tensor2d(data.features)) as tf.Tensor).dataSync());
   model.dispose();

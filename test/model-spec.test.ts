@@ -37,6 +37,7 @@ test('resolveSpec and resolveTraining fill the documented defaults', () => {
     shuffle: true,
     seed: 0,
     progressEveryBatches: 0,
+    checkpoints: { keepLast: 20, keepBest: 1 },
   });
   assert.ok(Number.isInteger(t.seed) && t.seed >= 0 && t.seed < 2 ** 31, 'a random seed is chosen and recorded');
   assert.equal(resolveTraining({ seed: 9, epochs: 3 }).seed, 9);
@@ -90,7 +91,7 @@ test('8. invalid specifications are rejected with the field and the problem name
   rejects(() => validateTraining({ ...resolveTraining({ seed: 1 }), learningRate: -1 }), 'training.learningRate', /must be > 0/);
 });
 
-test('8. invalid data is rejected with the cell and the problem named', () => {
+test('8. invalid data is rejected with the cell and the problem named (rows by the datasets\' row validator)', () => {
   const bin = base();
   const part = (features: number[][], labels: number[]) => toPart({ features, labels });
   const ok = part([[0, 1], [2, 3], [4, 5]], [0, 1, 1]);

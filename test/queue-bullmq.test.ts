@@ -1,11 +1,14 @@
-// BullMQ TrainingQueue against a real redis-server, without a worker: submission, status, idempotency,
-// cancelling a queued job, and failing fast (then recovering) when Redis goes away.
+// BullMQ TrainingQueue against a real redis-server, without a worker: submission, status (one and many),
+// idempotency reservations, cancelling a queued job, the bounded event stream, and failing fast (then
+// recovering) when Redis goes away or stops answering.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createBullmqTrainingQueue } from '../src/queue/bullmq-training-queue.js';
 import { QueueUnavailableError, type JobEvent, type TrainingQueue } from '../src/queue/types.js';
 import { resolveSpec, resolveTraining } from '../src/model/spec.js';
+import { Redis } from 'ioredis';
+import { IDEMPOTENCY_TTL_SECONDS, idempotencyKey } from '../src/queue/names.js';
 import type { TrainingJobPayload } from '../src/schemas/job.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
@@ -44,20 +47,17 @@ describe('BullMQ training queue', () => {
     await redis.cleanup();
   });
 
-  it('submits a job and reports it queued with zero progress', async () => {
+  it('submits a job and reports it queued, with no invented progress', async () => {
     const p = payload(5);
     const jobId = randomUUID();
-    const result = await queue.submit(p, jobId);
-    assert.deepEqual(result, { jobId, modelId: p.modelId, created: true });
+    await queue.submit(p, jobId);
 
     const status = await queue.getStatus(jobId);
     assert.ok(status);
     assert.equal(status.status, 'queued');
     assert.equal(status.modelId, p.modelId);
-    assert.deepEqual(status.progress, {
-      epoch: 0, epochs: 5, batch: 0, batches: 0, loss: 0, samplesPerSecond: 0, lastSavedEpoch: 0,
-    });
-    assert.deepEqual(status.history, []);
+    assert.deepEqual(status.progress, { epoch: 0, epochs: 5, lastSavedEpoch: 0 });
+    assert.equal(status.history, undefined, 'the history is the model\'s epoch log, not the queue\'s');
     assert.equal(status.attempts, 0);
     assert.ok(!Number.isNaN(Date.parse(status.createdAt)));
     assert.equal(status.finishedAt, undefined);
@@ -65,17 +65,35 @@ describe('BullMQ training queue', () => {
     assert.equal(await queue.cancel(randomUUID()), null);
   });
 
-  it('returns the first job for a repeated idempotency key and queues nothing new', async () => {
+  it('queues a job id once; reads many statuses in one batch', async () => {
     const before = await queue.counts();
-    const key = `key-${randomUUID()}`;
-    const first = await queue.submit(payload(), randomUUID(), key);
-    const second = await queue.submit(payload(), randomUUID(), key);
-    assert.equal(first.created, true);
-    assert.deepEqual(second, { jobId: first.jobId, modelId: first.modelId, created: false });
-    const other = await queue.submit(payload(), randomUUID(), `${key}-other`);
-    assert.equal(other.created, true);
-    const afterCounts = await queue.counts();
-    assert.equal(afterCounts.waiting, before.waiting + 2);
+    const p = payload();
+    const jobId = randomUUID();
+    await queue.submit(p, jobId);
+    await queue.submit({ ...p, modelId: 'another' }, jobId);
+    assert.equal((await queue.counts()).waiting, before.waiting + 1);
+    assert.equal((await queue.getStatus(jobId))?.modelId, p.modelId, 'the first submission is kept');
+    const other = randomUUID();
+    await queue.submit(payload(), other);
+    const many = await queue.getStatuses([jobId, 'no-such-job', other]);
+    assert.deepEqual([...many.keys()].sort(), [jobId, other].sort());
+    assert.equal(many.get(other)?.status, 'queued');
+    assert.equal((await queue.getStatuses([])).size, 0);
+  });
+
+  it('an idempotency key holds the first claim for a day; a second claim gets the first one back', async () => {
+    const digest = `d-${randomUUID()}`;
+    const claim = (jobId: string) => ({ bodyHash: 'h', jobId, modelId: `m-${jobId}`, seed: 7, createdAt: new Date().toISOString() });
+    const first = claim('job-a');
+    assert.deepEqual(await queue.reserve(digest, first), first);
+    assert.deepEqual(await queue.reserve(digest, claim('job-b')), first);
+    const client = new Redis(redis.url);
+    try {
+      const ttl = await client.ttl(idempotencyKey(digest));
+      assert.ok(ttl > IDEMPOTENCY_TTL_SECONDS - 60 && ttl <= IDEMPOTENCY_TTL_SECONDS, `TTL ${ttl}`);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('cancels a queued job: it ends cancelled, keeps its record and leaves the wait list', async () => {
@@ -100,7 +118,8 @@ describe('BullMQ training queue', () => {
     // Cancelling again changes nothing.
     assert.deepEqual(await queue.cancel(jobId), status);
 
-    const event = await until('the cancelled event', async () => events.find((e) => e.type === 'cancelled'));
+    const event = await until('the cancelled event', async () => events.find((e) => e.type === 'status' && e.final));
+    assert.ok(event.type === 'status');
     assert.equal(event.status.status, 'cancelled');
     assert.equal(event.status.jobId, jobId);
     unsubscribe();
@@ -112,7 +131,7 @@ describe('BullMQ training queue', () => {
     const jobId = randomUUID();
     await queue.submit(payload(), jobId);
     const hit = await until('a queued event', async () => seen.find((s) => s.jobId === jobId));
-    assert.equal(hit.event.type, 'progress');
+    assert.ok(hit.event.type === 'status' && !hit.event.final);
     assert.equal(hit.event.status.status, 'queued');
     unsubscribe();
   });
@@ -135,7 +154,7 @@ describe('BullMQ training queue', () => {
     redis = await startTestRedis({ port });
     await until('ping after the restart', async () => ((await queue.ping()), true), 10_000);
     const jobId = randomUUID();
-    assert.equal((await queue.submit(payload(), jobId)).created, true);
+    await queue.submit(payload(), jobId);
     assert.equal((await queue.getStatus(jobId))?.status, 'queued');
   });
 });

@@ -3,7 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT } from '../src/schemas/checkpoint.js';
-import type { CheckpointDocument, EpochMetrics, TfjsArtifacts, TrainingState } from '../src/schemas/checkpoint.js';
+import type { CheckpointDocument, EpochMetrics, TfjsModelJson, TrainingState } from '../src/schemas/checkpoint.js';
+import { namedTensors, type Checkpoint } from '../src/checkpoint/checkpoint.js';
+import { fromDocument } from '../src/checkpoint/document.js';
 import type { ModelSpec, ResolvedTraining } from '../src/schemas/model-spec.js';
 import type { ModelRecord } from '../src/store/store.js';
 import type { DatasetInfo } from '../src/schemas/dataset.js';
@@ -52,6 +54,7 @@ export const training: ResolvedTraining = {
   shuffle: true,
   seed: 7,
   progressEveryBatches: 0,
+  checkpoints: { keepLast: 20, keepBest: 1 },
 };
 
 export function modelRecord(modelId: string, createdAt = '2024-01-01T00:00:00.000Z'): ModelRecord {
@@ -59,7 +62,6 @@ export function modelRecord(modelId: string, createdAt = '2024-01-01T00:00:00.00
     modelId,
     jobId: `job-${modelId}`,
     datasetId: 'builtin:blobs',
-    status: 'queued',
     spec,
     training,
     createdAt,
@@ -76,7 +78,12 @@ export function f32(seed: number): number[] {
   return [0.1, -1 / 3, 1e-40, 3.4028234663852886e38, Math.PI, -2.5e-8, 123456.789].map((v) => Math.fround(v / seed));
 }
 
-export function checkpoint(modelId: string, epoch: number, seed = 1): CheckpointDocument {
+/** The checkpoint of `checkpointDocument` in memory (what training hands the store). */
+export function checkpoint(modelId: string, epoch: number, seed = 1): Checkpoint {
+  return fromDocument(checkpointDocument(modelId, epoch, seed));
+}
+
+export function checkpointDocument(modelId: string, epoch: number, seed = 1): CheckpointDocument {
   return {
     format: CHECKPOINT_FORMAT,
     modelId,
@@ -111,17 +118,14 @@ export function trainingState(modelId: string, epoch: number): TrainingState {
     format: TRAINING_STATE_FORMAT,
     modelId,
     epoch,
-    history: Array.from({ length: Math.min(epoch, 5) }, (_, i) => metrics(epoch - i)).reverse(),
-    optimizer: { type: 'adam', weights: [{ name: 'iter', shape: [], values: [epoch * 10] }, { name: 'm', shape: [7], values: f32(epoch) }] },
+    optimizer: { type: 'adam', iterations: epoch * 10, slots: [{ name: 'dense_1/kernel/m', shape: [7], values: Float32Array.from(f32(epoch)) }] },
   };
 }
 
-export function artifacts(epoch: number): TfjsArtifacts {
-  const weightsBin = new Uint8Array(new Float32Array(f32(epoch)).buffer);
-  return {
-    modelJson: { format: 'layers-model', modelTopology: { epoch }, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] },
-    weightsBin,
-  };
+/** A TF.js model.json whose manifest names the checkpoint's tensors in reverse order (so the store must follow it). */
+export function tfjsModel(c: Checkpoint): TfjsModelJson {
+  const weights = namedTensors(c.layers).map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' }));
+  return { format: 'layers-model', modelTopology: { epoch: c.epoch }, weightsManifest: [{ paths: ['weights.bin'], weights: weights.reverse() }] };
 }
 
 /** Deep equality that also distinguishes floats bit for bit (Object.is on every number). */

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createFsStore, isStorableId } from '../src/store/fs-store.js';
-import { artifacts, checkpoint, listTree, modelRecord, tempDir, trainingState } from './store-fixtures.js';
+import { checkpoint, checkpointDocument, listTree, modelRecord, tempDir, trainingState } from './store-fixtures.js';
 
 const HOSTILE = [
   '../x',
@@ -38,7 +38,7 @@ test('hostile ids read as null, writes throw, and nothing is touched outside the
   await fs.writeFile(path.join(base, 'x.data.json'), JSON.stringify({ features: [[1]], labels: [1] }));
   await fs.mkdir(path.join(base, 'x', 'checkpoints', '000001'), { recursive: true });
   await fs.writeFile(path.join(base, 'x', 'model.json'), JSON.stringify(modelRecord('x')));
-  await fs.writeFile(path.join(base, 'x', 'checkpoints', '000001', 'checkpoint.json'), JSON.stringify(checkpoint('x', 1)));
+  await fs.writeFile(path.join(base, 'x', 'checkpoints', '000001', 'checkpoint.json'), JSON.stringify(checkpointDocument('x', 1)));
   const before = await listTree(base);
 
   for (const id of HOSTILE) {
@@ -48,9 +48,12 @@ test('hostile ids read as null, writes throw, and nothing is touched outside the
     assert.equal(await store.openDatasetPart(id, 'train'), null, label);
     assert.equal(await store.deleteDataset(id), false, label);
     assert.equal(await store.getModel(id), null, label);
-    assert.equal(await store.updateModel(id, { status: 'failed' }), null, label);
+    assert.equal(await store.deleteModel(id), false, label);
+    assert.equal(await store.deleteDataset(id), false, label);
     assert.deepEqual(await store.listCheckpoints(id), [], label);
-    assert.equal(await store.getCheckpoint(id, 'latest'), null, label);
+    assert.equal(await store.resolveEpoch(id, 'latest'), null, label);
+    assert.deepEqual((await store.readEpochs(id)).records, [], label);
+    assert.deepEqual(await store.getAliases(id), {}, label);
     assert.equal(await store.getCheckpoint(id, 1), null, label);
     assert.equal(await store.getTrainingState(id, 1), null, label);
     assert.equal(await store.getArtifact(id, 1, 'weights.bin'), null, label);
@@ -67,7 +70,7 @@ test('hostile ids read as null, writes throw, and nothing is touched outside the
     await assert.rejects(store.createDatasetWriter(id), /invalid/, label);
     await assert.rejects(store.putModel(modelRecord(id)), /invalid/, label);
     await assert.rejects(
-      store.putCheckpoint(checkpoint(id, 1), trainingState(id, 1), artifacts(1)),
+      store.putCheckpoint(checkpoint(id, 1), trainingState(id, 1)),
       /invalid/,
       label,
     );

@@ -11,8 +11,9 @@ test('createFsStore creates the directory layout', async (t) => {
   assert.deepEqual(await listTree(dir), ['datasets', 'models']);
 });
 
-test('models: put, get, list newest first, update', async (t) => {
-  const store = await createFsStore(await tempDir(t));
+test('models: put, get, list newest first, delete', async (t) => {
+  const dir = await tempDir(t);
+  const store = await createFsStore(dir);
   await store.putModel(modelRecord('m_old', '2024-01-01T00:00:00.000Z'));
   await store.putModel(modelRecord('m_new', '2024-03-01T00:00:00.000Z'));
   await store.putModel(modelRecord('m_mid', '2024-02-01T00:00:00.000Z'));
@@ -22,19 +23,11 @@ test('models: put, get, list newest first, update', async (t) => {
     (await store.listModels()).map((m) => m.modelId),
     ['m_new', 'm_mid', 'm_old'],
   );
-
-  const updated = await store.updateModel('m_old', { status: 'failed', error: 'boom' });
-  assert.equal(updated?.status, 'failed');
-  assert.equal(updated?.error, 'boom');
-  assert.equal(updated?.modelId, 'm_old');
-  assert.notEqual(updated?.updatedAt, '2024-01-01T00:00:00.000Z');
-  assert.deepEqual(await store.getModel('m_old'), updated);
-
-  // An explicit undefined clears an optional field (JSON drops it).
-  const cleared = await store.updateModel('m_old', { status: 'queued', error: undefined });
-  assert.equal((await store.getModel('m_old'))?.error, undefined);
-  assert.equal(cleared?.status, 'queued');
-  assert.equal(await store.updateModel('m_none', { status: 'running' }), null);
+  assert.equal(await store.deleteModel('m_mid'), true);
+  assert.equal(await store.getModel('m_mid'), null);
+  assert.deepEqual((await store.listModels()).map((m) => m.modelId), ['m_new', 'm_old']);
+  assert.equal(await store.deleteModel('m_mid'), false);
+  assert.deepEqual(await listTree(path.join(dir, 'models')), ['m_new', 'm_new/model.json', 'm_old', 'm_old/model.json']);
 });
 
 test('a model directory without model.json (checkpoints only) is not listed', async (t) => {
@@ -46,35 +39,10 @@ test('a model directory without model.json (checkpoints only) is not listed', as
   assert.deepEqual((await store.listModels()).map((m) => m.modelId), ['m_1']);
 });
 
-test('concurrent updateModel calls in one process lose no field', async (t) => {
-  const store = await createFsStore(await tempDir(t));
-  await store.putModel(modelRecord('m_c'));
-  const stamps = Array.from({ length: 25 }, (_, i) => `2024-01-01T00:00:${String(i).padStart(2, '0')}.000Z`);
-  // Each patch sets a different field combination; the final record must reflect the last patch applied
-  // and every call must have seen the previous one (serialized read-modify-write).
-  const seen: string[] = [];
-  await Promise.all(
-    stamps.map(async (s, i) => {
-      const r = await store.updateModel('m_c', { jobId: `job-${i}`, updatedAt: s });
-      seen.push(r!.jobId);
-    }),
-  );
-  assert.equal(seen.length, 25);
-  assert.deepEqual(seen, stamps.map((_, i) => `job-${i}`));
-  assert.equal((await store.getModel('m_c'))?.jobId, 'job-24');
-  await store.updateModel('m_c', { error: 'x' });
-  await Promise.all([store.updateModel('m_c', { status: 'running' }), store.updateModel('m_c', { datasetId: 'ds_2' })]);
-  const final = await store.getModel('m_c');
-  assert.equal(final?.status, 'running');
-  assert.equal(final?.datasetId, 'ds_2');
-  assert.equal(final?.error, 'x');
-});
-
 test('no temporary files are left after writes', async (t) => {
   const dir = await tempDir(t);
   const store = await createFsStore(dir);
   await store.putModel(modelRecord('m_1'));
-  await store.updateModel('m_1', { status: 'running' });
   await store.putDataset(datasetInfo('ds_1', 1), { train: { rows: 1, features: 2, x: Float32Array.from([1, 2]), scale: 1, y: Float32Array.from([0]) } });
   await store.checkWritable();
   assert.deepEqual(await listTree(dir), [

@@ -167,7 +167,8 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Datasets' }).click();
     await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
     await page.getByLabel('File').setInputFiles({ name: 'clouds.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
-    // The label column is offered from the header row, the last column first.
+    // The label column is offered from the header row (read from the file asynchronously), the last column first.
+    await page.waitForFunction(() => (document.getElementById('upload-label') as HTMLSelectElement | null)?.options.length === 3);
     assert.equal(await page.getByLabel('Label column').inputValue(), 'label');
     await page.getByLabel('Name (optional)').fill('two clouds');
     await page.getByRole('button', { name: 'Upload' }).click();

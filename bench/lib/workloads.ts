@@ -12,7 +12,7 @@ export interface Net {
   classes: number;
 }
 
-/** The small network: 2 inputs, hidden 3-2, 1 output (binary), trained on builtin:blobs. */
+/** A network small enough to follow by hand: 2 inputs, hidden 3-2, 1 output (binary), trained on builtin:blobs. */
 export const SMALL: Net = { name: 'small 2-3-2-1', inputDim: 2, hidden: [3, 2], classes: 1 };
 /** The MNIST-size network of the BN comparisons (784-256-128-64-10), BN before ReLU. */
 export const MNIST: Net = { name: 'MNIST-size 784-256-128-64-10', inputDim: 784, hidden: [256, 128, 64], classes: 10 };

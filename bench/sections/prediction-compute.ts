@@ -7,7 +7,10 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveSpec, resolveTraining, train } from '../../src/model/index.js';
 import { createDirectEngine, createFoldedEngine, createInferenceEngine, createOnnxEngine, loadOnnxRuntime, multiplyAdds, type FrozenModel } from '../../src/inference/index.js';
-import type { CheckpointDocument, EpochMetrics, TfjsArtifacts } from '../../src/schemas/checkpoint.js';
+import type { EpochMetrics, TfjsModelJson } from '../../src/schemas/checkpoint.js';
+import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
+import { toDocument } from '../../src/checkpoint/document.js';
+import { encodeCheckpoint } from '../../src/store/checkpoint-files.js';
 import type { Matrix } from '../../src/model/index.js';
 import { partFromRows } from '../../src/datasets/arrays.js';
 import { latencyOf, round, type Latency } from '../lib/stats.js';
@@ -27,18 +30,19 @@ export interface ComputeRow {
   worstRelativeError: number;
 }
 
-export async function trainNet(net: Net, data: Matrix, epochs: number): Promise<{ checkpoint: CheckpointDocument; artifacts: TfjsArtifacts; history: EpochMetrics[] }> {
+export async function trainNet(net: Net, data: Matrix, epochs: number): Promise<{ checkpoint: Checkpoint; tfjs: TfjsModelJson; history: EpochMetrics[] }> {
   const training = resolveTraining({ epochs, batchSize: net.classes === 1 ? 32 : 128, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 });
   const task = net.classes === 1 ? 'binary' : 'multiclass';
   const spec = resolveSpec({ hidden: net.hidden, task }, { inputDim: net.inputDim, outputDim: net.classes }, 1);
   const res = await train({ modelId: `bench-${net.inputDim}-${net.hidden.join('-')}`, spec, training, data: partFromRows(data.features, data.labels) });
-  return { checkpoint: res.last.checkpoint, artifacts: res.last.artifacts, history: res.history };
+  return { checkpoint: res.last.checkpoint, tfjs: res.last.tfjs, history: res.history };
 }
 
-async function loadTfjs(a: TfjsArtifacts): Promise<tf.LayersModel> {
-  const json = a.modelJson as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
-  const bin = a.weightsBin.buffer.slice(a.weightsBin.byteOffset, a.weightsBin.byteOffset + a.weightsBin.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin }));
+/** The checkpoint as the TF.js artifacts the service serves: its model.json and weights.bin. */
+async function loadTfjs(checkpoint: Checkpoint, json: TfjsModelJson): Promise<tf.LayersModel> {
+  const bin = new Uint8Array(Buffer.concat(encodeCheckpoint(checkpoint, json).weights)).buffer;
+  const weightSpecs = json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[];
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData: bin }));
 }
 
 function relError(y: readonly number[], ref: readonly number[]): number {
@@ -52,7 +56,7 @@ async function timeModel(model: FrozenModel, x: number[], calls: number): Promis
   return { medianUs: round(l.medianUs, 2), p99Us: round(l.p99Us, 2) };
 }
 
-export async function computeRow(net: Net, checkpoint: CheckpointDocument, artifacts: TfjsArtifacts, x: number[], torch: TorchRunner | null, calls: number): Promise<ComputeRow> {
+export async function computeRow(net: Net, checkpoint: Checkpoint, modelJson: TfjsModelJson, x: number[], torch: TorchRunner | null, calls: number): Promise<ComputeRow> {
   const reference = await (await createDirectEngine().load(checkpoint)).predictOne(x);
   const ort = await loadOnnxRuntime();
   const folded = await createFoldedEngine().load(checkpoint);
@@ -61,7 +65,7 @@ export async function computeRow(net: Net, checkpoint: CheckpointDocument, artif
   let worst = relError(await folded.predictOne(x), reference);
   if (onnx) worst = Math.max(worst, relError(await onnx.predictOne(x), reference));
 
-  const tfModel = await loadTfjs(artifacts);
+  const tfModel = await loadTfjs(checkpoint, modelJson);
   const one = tf.tensor2d([x]);
   worst = Math.max(worst, relError(tf.tidy(() => Array.from((tfModel.predict(one) as tf.Tensor).dataSync())), reference));
   const tfjs = await latencyOf(() => tf.tidy(() => (tfModel.predict(one) as tf.Tensor).dataSync()), Math.min(calls, 3000));
@@ -71,7 +75,7 @@ export async function computeRow(net: Net, checkpoint: CheckpointDocument, artif
   let torchLatency: Latency | null = null;
   if (torch) {
     const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'bn-bench-torch-')), 'checkpoint.json');
-    await fs.writeFile(file, JSON.stringify(checkpoint));
+    await fs.writeFile(file, JSON.stringify(toDocument(checkpoint)));
     const out = torch.run<Latency & { y: number[] }>({ task: 'predict', checkpoint: file, x, calls });
     await fs.rm(path.dirname(file), { recursive: true, force: true });
     worst = Math.max(worst, relError(out.y, reference));
@@ -95,9 +99,9 @@ export async function predictionCompute(torch: TorchRunner | null): Promise<Comp
   const rows: ComputeRow[] = [];
   const blobs = await blobsData();
   const small = await trainNet(SMALL, blobs, 5);
-  rows.push(await computeRow(SMALL, small.checkpoint, small.artifacts, blobs.features[0], torch, 20_000));
+  rows.push(await computeRow(SMALL, small.checkpoint, small.tfjs, blobs.features[0], torch, 20_000));
   const mnist = mnistLike(1024);
   const big = await trainNet(MNIST, mnist, 1);
-  rows.push(await computeRow(MNIST, big.checkpoint, big.artifacts, mnist.features[0], torch, 5000));
+  rows.push(await computeRow(MNIST, big.checkpoint, big.tfjs, mnist.features[0], torch, 5000));
   return rows;
 }

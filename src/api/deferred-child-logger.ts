@@ -1,7 +1,7 @@
 // Fastify gives every request a child logger bound to its request id. A successful prediction logs
 // nothing (its access log is off), so the pino child (serialised bindings, a new object, garbage) is
-// created on the first line the request logs instead: about 1 us less per prediction of the ~34 us of CPU
-// one costs at saturation (measured together with the X-Request-Id hook moving to onRequest).
+// created on the first line the request logs instead, which takes measurable CPU off every prediction
+// (bench/RESULTS.md and `npm run bench:http-costs` price the per-request features).
 // Used through Fastify's documented `childLoggerFactory` option; lines are identical to an eager child's.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { SPEC_LIMITS, type RequestLimits } from '../schemas/model-spec.js';
+import type { DatasetLimits } from '../datasets/validate.js';
 import { parseApiKeys } from './api-keys.js';
 
 const Int = (min: number, max: number, def: number, description: string) =>
@@ -40,7 +42,7 @@ export const ConfigSchema = Type.Object({
   MODEL_CACHE_SIZE: Int(1, 100_000, 64, 'Loaded models kept for prediction'),
   BODY_LIMIT_BYTES: Int(1024, 1024 ** 3, 50 * 1024 * 1024, 'Largest request body'),
   MAX_ROWS: Int(1, 100_000_000, 1_000_000, 'Rows per dataset'),
-  MAX_FEATURES: Int(1, 10_000, 4096, 'Features per dataset'),
+  MAX_FEATURES: Int(1, SPEC_LIMITS.maxFeatures, 4096, 'Features per dataset'),
   MAX_DATASET_BYTES: Int(
     1024,
     2 ** 40,
@@ -51,10 +53,10 @@ export const ConfigSchema = Type.Object({
     default: '/usr/share/datasets/fashion-mnist',
     description: "Where builtin:fashion-mnist's IDX files are (Debian's dataset-fashion-mnist installs them there)",
   }),
-  MAX_UNITS: Int(1, 4096, 4096, 'Units of one hidden layer'),
-  MAX_LAYERS: Int(1, 32, 16, 'Hidden layers'),
-  MAX_EPOCHS: Int(1, 10_000, 1000, 'Epochs of one job'),
-  MAX_BATCH_SIZE: Int(1, 65_536, 8192, 'Batch size'),
+  MAX_UNITS: Int(1, SPEC_LIMITS.maxUnits, 4096, 'Units of one hidden layer'),
+  MAX_LAYERS: Int(1, SPEC_LIMITS.maxLayers, 16, 'Hidden layers'),
+  MAX_EPOCHS: Int(1, SPEC_LIMITS.maxEpochs, 1000, 'Epochs of one job'),
+  MAX_BATCH_SIZE: Int(1, SPEC_LIMITS.maxBatchSize, 8192, 'Batch size'),
   MAX_PARAMETERS: Int(1, 1e9, 20_000_000, 'Weights of one model'),
   MAX_PREDICT_INSTANCES: Int(1, 1_000_000, 10_000, 'Rows of one prediction request'),
   RATE_LIMIT_MAX: Int(0, 1e9, 6000, 'Requests per window per client on job submission and prediction; 0 turns it off'),
@@ -109,4 +111,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+}
+
+/** The server's limits as the maxima of the training request's schema. */
+export function requestLimits(config: Config): RequestLimits {
+  return { maxUnits: config.MAX_UNITS, maxLayers: config.MAX_LAYERS, maxEpochs: config.MAX_EPOCHS, maxBatchSize: config.MAX_BATCH_SIZE };
+}
+
+/** The limits of one dataset (uploads and inline training data). */
+export function datasetLimits(config: Config): DatasetLimits {
+  return { maxRows: config.MAX_ROWS, maxFeatures: config.MAX_FEATURES, maxBytes: config.MAX_DATASET_BYTES };
 }

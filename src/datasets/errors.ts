@@ -1,13 +1,9 @@
 // A dataset the user sent cannot be accepted. `field` locates the problem (e.g. `features[12]`, `labels`,
 // `line 5, column "iq"`) so the API can point at it; retrying the same data cannot help.
-export class DatasetError extends Error {
+import { FieldError } from '../util/field-error.js';
+
+export class DatasetError extends FieldError {
   override name = 'DatasetError';
-  constructor(
-    readonly field: string,
-    readonly detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-  }
 
   /** The same error (and class) located by another field. */
   at(field: string, detail = this.detail): DatasetError {

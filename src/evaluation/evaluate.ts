@@ -8,7 +8,7 @@ import { checkLabelsForTask } from '../datasets/validate.js';
 import { multiplyAdds } from '../inference/index.js';
 import type { InferenceEngine } from '../inference/types.js';
 import { lossAndGrad } from '../model/losses.js';
-import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { DatasetPart } from '../schemas/dataset.js';
 import type { EvaluationResult } from '../schemas/evaluation.js';
 
@@ -20,7 +20,7 @@ const LOOP_CHUNK_MULTIPLY_ADDS = 4_000_000;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The same network with the identity as its output activation: predictions are then the logits. */
-export function logitsDocument(doc: CheckpointDocument): CheckpointDocument {
+export function logitsCheckpoint(doc: Checkpoint): Checkpoint {
   const layers = doc.layers.slice();
   const last = layers[layers.length - 1];
   if (last?.type === 'activation') layers[layers.length - 1] = { ...last, fn: 'linear' };
@@ -38,13 +38,13 @@ export interface EvaluationSource {
  * Labels the task cannot take throw DatasetError naming `labelsField[i]`.
  */
 export async function evaluateCheckpoint(
-  doc: CheckpointDocument,
+  doc: Checkpoint,
   engine: InferenceEngine,
   source: EvaluationSource,
   labelsField = 'labels',
 ): Promise<EvaluationResult> {
   const { task, outputDim } = doc.spec;
-  const model = await engine.load(logitsDocument(doc));
+  const model = await engine.load(logitsCheckpoint(doc));
   const classes = task === 'multiclass' ? outputDim : task === 'binary' ? 2 : 0;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const chunkRows =

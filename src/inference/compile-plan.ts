@@ -2,43 +2,35 @@
 // - direct: every layer as written, BN from the frozen moving statistics;
 // - folded: a BN that directly follows a Dense is folded into it (W' = W * s per output column,
 //   b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps)); any other BN becomes one affine step.
-import type { BatchNormLayer, CheckpointLayer, DenseLayer } from '../schemas/checkpoint.js';
+import type { BatchNormTensors, DenseTensors, TensorLayer } from '../checkpoint/checkpoint.js';
 import { planShape, type Plan, type Step } from './plan.js';
 
-/** [inputs][units] -> [units][inputs], each output column optionally multiplied by scale[j]. */
-function transposeKernel(kernel: number[][], scale?: Float64Array): Float64Array {
-  const n = kernel.length;
-  const m = kernel[0].length;
+/** Row-major [inputs][units] -> [units][inputs], each output column optionally multiplied by scale[j]. */
+function transposeKernel(layer: DenseTensors, scale?: Float64Array): Float64Array {
+  const { inputs: n, units: m, kernel } = layer;
   const w = new Float64Array(n * m);
   for (let i = 0; i < n; i++) {
-    const row = kernel[i];
-    for (let j = 0; j < m; j++) w[j * n + i] = scale ? row[j] * scale[j] : row[j];
+    const row = i * m;
+    for (let j = 0; j < m; j++) w[j * n + i] = scale ? kernel[row + j] * scale[j] : kernel[row + j];
   }
   return w;
 }
 
-function biasOf(layer: DenseLayer): Float64Array {
-  const m = layer.kernel[0].length;
-  return layer.bias ? Float64Array.from(layer.bias) : new Float64Array(m);
+function biasOf(layer: DenseTensors): Float64Array {
+  return layer.bias ? Float64Array.from(layer.bias) : new Float64Array(layer.units);
 }
 
-function denseStep(layer: DenseLayer): Step {
-  return {
-    kind: 'dense',
-    inDim: layer.kernel.length,
-    outDim: layer.kernel[0].length,
-    weights: transposeKernel(layer.kernel),
-    bias: biasOf(layer),
-  };
+function denseStep(layer: DenseTensors): Step {
+  return { kind: 'dense', inDim: layer.inputs, outDim: layer.units, weights: transposeKernel(layer), bias: biasOf(layer) };
 }
 
 /** sqrt(var + eps), exactly as the formula writes it. */
-function bnDenom(layer: BatchNormLayer): Float64Array {
+function bnDenom(layer: BatchNormTensors): Float64Array {
   return Float64Array.from(layer.movingVariance, (v) => Math.sqrt(v + layer.epsilon));
 }
 
 /** s = gamma / sqrt(var + eps) */
-function bnScale(layer: BatchNormLayer): Float64Array {
+function bnScale(layer: BatchNormTensors): Float64Array {
   const denom = bnDenom(layer);
   return Float64Array.from(layer.gamma, (g, j) => g / denom[j]);
 }
@@ -48,7 +40,7 @@ function activationStep(fn: string): Step[] {
   return fn === 'linear' ? [] : [{ kind: 'activation', fn: fn as 'relu' | 'sigmoid' | 'tanh' | 'softmax' }];
 }
 
-export function compileDirect(layers: readonly CheckpointLayer[], inputDim: number): Plan {
+export function compileDirect(layers: readonly TensorLayer[], inputDim: number): Plan {
   const steps: Step[] = [];
   for (const layer of layers) {
     if (layer.type === 'dense') steps.push(denseStep(layer));
@@ -67,7 +59,7 @@ export function compileDirect(layers: readonly CheckpointLayer[], inputDim: numb
   return planShape(steps, inputDim);
 }
 
-export function compileFolded(layers: readonly CheckpointLayer[], inputDim: number): Plan {
+export function compileFolded(layers: readonly TensorLayer[], inputDim: number): Plan {
   const steps: Step[] = [];
   for (let k = 0; k < layers.length; k++) {
     const layer = layers[k];
@@ -80,7 +72,7 @@ export function compileFolded(layers: readonly CheckpointLayer[], inputDim: numb
       const s = bnScale(next);
       const b = biasOf(layer);
       const bias = Float64Array.from(b, (bj, j) => (bj - next.movingMean[j]) * s[j] + next.beta[j]);
-      steps.push({ kind: 'dense', inDim: layer.kernel.length, outDim: b.length, weights: transposeKernel(layer.kernel, s), bias });
+      steps.push({ kind: 'dense', inDim: layer.inputs, outDim: layer.units, weights: transposeKernel(layer, s), bias });
       k++; // the BN is consumed
     } else if (layer.type === 'activation') {
       steps.push(...activationStep(layer.fn));

@@ -1,5 +1,5 @@
 // Reference engine: applies every layer as written, BN from the frozen moving statistics.
-import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { FrozenModel, InferenceEngine } from './types.js';
 import { validateCheckpoint } from './validate-checkpoint.js';
 import { compileDirect } from './compile-plan.js';
@@ -8,7 +8,7 @@ import { createFrozenModel } from './frozen-model.js';
 export function createDirectEngine(): InferenceEngine {
   return {
     name: 'direct',
-    async load(doc: CheckpointDocument): Promise<FrozenModel> {
+    async load(doc: Checkpoint): Promise<FrozenModel> {
       const { inputDim } = validateCheckpoint(doc);
       const plan = compileDirect(doc.layers, inputDim);
       return createFrozenModel('direct', doc, plan, plan);

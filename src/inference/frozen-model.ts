@@ -1,6 +1,6 @@
 // A loaded checkpoint: predicts with `plan` and explains with `explainPlan` (always the direct one, so
 // the trace shows h, hhat and r exactly as the BN formula defines them, whatever the engine folded).
-import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { Explanation, FrozenModel } from './types.js';
 import type { Plan } from './plan.js';
 import { createScratch, loadRow, runPlan } from './run-plan.js';
@@ -16,7 +16,7 @@ export function createExplainer(explainPlan: Plan): (x: readonly number[]) => Ex
   };
 }
 
-export function createFrozenModel(engine: string, doc: CheckpointDocument, plan: Plan, explainPlan: Plan): FrozenModel {
+export function createFrozenModel(engine: string, doc: Checkpoint, plan: Plan, explainPlan: Plan): FrozenModel {
   const { inputDim, outputDim } = plan;
   const scratch = createScratch(plan);
   const trace = createExplainer(explainPlan);

@@ -1,5 +1,5 @@
 // Frozen inference without any training backend (no @tensorflow/* import anywhere under src/inference).
-import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { InferenceEngine } from './types.js';
 import { createDirectEngine } from './direct-engine.js';
 import { createFoldedEngine } from './folded-engine.js';
@@ -11,7 +11,7 @@ export { createDirectEngine } from './direct-engine.js';
 export { createFoldedEngine } from './folded-engine.js';
 export { createOnnxEngine, loadOnnxRuntime } from './onnx/onnx-engine.js';
 export { checkpointToOnnx } from './onnx/checkpoint-to-onnx.js';
-export { CheckpointFormatError } from './errors.js';
+export { CheckpointFormatError } from '../checkpoint/errors.js';
 export { validateCheckpoint } from './validate-checkpoint.js';
 export { checkEngine } from './probe.js';
 
@@ -20,16 +20,15 @@ export type EngineChoice = 'auto' | 'onnx' | 'folded' | 'direct';
 
 /**
  * Below this many multiply-adds per row, our folded TypeScript loops answer before onnxruntime has crossed
- * into native code and back (about 14 us a run, whatever the size); above it onnxruntime's SIMD Gemms win.
- * Measured one-point medians, folded vs onnx: 17k multiply-adds 14 vs 29 us, 25k 38 vs 28 us, 100k 139 vs
- * 36 us (bench/RESULTS.md has the suite's own figures).
+ * into native code and back (a fixed cost per run, whatever the size); above it onnxruntime's SIMD Gemms
+ * win. Where the two cross was measured one point at a time (bench/RESULTS.md has the suite's figures).
  */
 export const ONNX_MIN_MULTIPLY_ADDS = 20_000;
 
 /** Multiply-adds of one row's forward pass: the Dense kernels dominate everything else. */
-export function multiplyAdds(doc: CheckpointDocument): number {
+export function multiplyAdds(checkpoint: Checkpoint): number {
   let sum = 0;
-  for (const layer of doc.layers) if (layer.type === 'dense') sum += layer.kernel.length * (layer.kernel[0]?.length ?? 0);
+  for (const layer of checkpoint.layers) if (layer.type === 'dense') sum += layer.inputs * layer.units;
   return sum;
 }
 

@@ -1,10 +1,10 @@
-// The numeric loops. Everything is Float64Array: measured on the 784-256-128-64-10 net, Float32Array
-// weights were 10-20 % slower (each load converts to double) and add rounding to folded weights.
+// The numeric loops. Everything is Float64Array: Float32Array weights were slower here (each load
+// converts to double) and would add rounding to folded weights.
 
 /**
  * out[j] = sum_i x[i] * w[j*n + i] + b[j], summed in input order. Eight outputs per pass reuse each x[i]
- * load eight times (165 us vs 320 us for one output with four partial sums on the MNIST net); the order of
- * additions per output is the same as a plain loop, so one row gives the same bits alone or in a batch.
+ * load eight times (faster than one output with partial sums); the order of additions per output is the
+ * same as a plain loop, so one row gives the same bits alone or in a batch.
  */
 export function denseForward(w: Float64Array, b: Float64Array, x: Float64Array, out: Float64Array, n: number, m: number): void {
   let j = 0;

@@ -1,10 +1,11 @@
 // A network small enough to check by hand: an engine that gets it wrong must not serve predictions.
-import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { fromDocument } from '../checkpoint/document.js';
 import type { InferenceEngine } from './types.js';
 
 /** A 1-1-1 network whose output is known: the readiness probe of the inference engine. */
-export function probeCheckpoint(): CheckpointDocument {
-  return {
+export function probeCheckpoint(): Checkpoint {
+  return fromDocument({
     format: 'bn-checkpoint/v1',
     modelId: 'readiness-probe',
     epoch: 1,
@@ -33,7 +34,7 @@ export function probeCheckpoint(): CheckpointDocument {
       { type: 'dense', name: 'output', kernel: [[1]], bias: [0] },
       { type: 'activation', name: 'output_activation', fn: 'linear' },
     ],
-  };
+  });
 }
 
 /** Throws unless the engine computes the probe's known output: x = 3, h = 6, hhat = 6/sqrt(1 - eps + eps) = 6, y = 6. */

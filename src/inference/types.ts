@@ -1,6 +1,7 @@
-// The frozen inference contract: a checkpoint document in, predictions out, in inference mode only.
+// The frozen inference contract: a checkpoint (its tensors as Float32Arrays) in, predictions out, in
+// inference mode only.
 // Implementations must not need a training backend; a faster engine may replace the default one.
-import type { CheckpointDocument } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 
 export interface BatchNormTrace {
   name: string;
@@ -33,5 +34,5 @@ export interface FrozenModel {
 
 export interface InferenceEngine {
   readonly name: string;
-  load(doc: CheckpointDocument): Promise<FrozenModel>;
+  load(checkpoint: Checkpoint): Promise<FrozenModel>;
 }

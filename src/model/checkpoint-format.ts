@@ -1,7 +1,9 @@
-// Network <-> checkpoint layers ('bn-checkpoint/v1'). Values are the float32 numbers as JS numbers, so
-// a JSON round trip is bit-identical, and restoring them gives back exactly the same variables.
+// Network <-> checkpoint layers. The layers hold the variables' float32 values as Float32Arrays (no
+// nested number arrays: a checkpoint at the largest size the limits allow stays a few typed arrays), and
+// restoring them gives back exactly the same variables.
 import * as tf from '@tensorflow/tfjs';
-import type { BatchNormLayer, CheckpointLayer, DenseLayer } from '../schemas/checkpoint.js';
+import type { BatchNormTensors, DenseTensors, TensorLayer } from '../checkpoint/checkpoint.js';
+import { namedTensors } from '../checkpoint/checkpoint.js';
 import { SpecError } from './errors.js';
 import { outputActivation } from './losses.js';
 import type { Network } from './network.js';
@@ -15,12 +17,6 @@ export async function snapshot(vars: Map<string, tf.Variable>): Promise<Snapshot
   return out;
 }
 
-function rows(values: Float32Array, cols: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < values.length; i += cols) out.push(Array.from(values.subarray(i, i + cols)));
-  return out;
-}
-
 function get(s: Snapshot, name: string): Float32Array {
   const v = s.get(name);
   if (!v) throw new Error(`internal: no variable ${name}`);
@@ -28,24 +24,26 @@ function get(s: Snapshot, name: string): Float32Array {
 }
 
 /** Every transform of a prediction, in forward order. */
-export function toLayers(net: Network, s: Snapshot): CheckpointLayer[] {
+export function toLayers(net: Network, s: Snapshot): TensorLayer[] {
   const { batchNorm, activation, task } = net.spec;
-  const layers: CheckpointLayer[] = [];
+  const layers: TensorLayer[] = [];
+  let inputs = net.spec.inputDim;
   for (const l of net.hidden) {
-    const d: DenseLayer = { type: 'dense', name: l.denseName, kernel: rows(get(s, `${l.denseName}/kernel`), l.units) };
-    if (l.bias) d.bias = Array.from(get(s, `${l.denseName}/bias`));
-    const act: CheckpointLayer = { type: 'activation', name: l.activationName, fn: activation };
+    const d: DenseTensors = { type: 'dense', name: l.denseName, inputs, units: l.units, kernel: get(s, `${l.denseName}/kernel`) };
+    if (l.bias) d.bias = get(s, `${l.denseName}/bias`);
+    inputs = l.units;
+    const act: TensorLayer = { type: 'activation', name: l.activationName, fn: activation };
     if (!l.bn) {
       layers.push(d, act);
       continue;
     }
-    const bn: BatchNormLayer = {
+    const bn: BatchNormTensors = {
       type: 'batchNorm',
       name: l.bnName,
-      gamma: Array.from(get(s, `${l.bnName}/gamma`)),
-      beta: Array.from(get(s, `${l.bnName}/beta`)),
-      movingMean: Array.from(get(s, `${l.bnName}/moving_mean`)),
-      movingVariance: Array.from(get(s, `${l.bnName}/moving_variance`)),
+      gamma: get(s, `${l.bnName}/gamma`),
+      beta: get(s, `${l.bnName}/beta`),
+      movingMean: get(s, `${l.bnName}/moving_mean`),
+      movingVariance: get(s, `${l.bnName}/moving_variance`),
       epsilon: batchNorm.epsilon,
       momentum: batchNorm.momentum,
       varianceEstimator: batchNorm.varianceEstimator,
@@ -53,32 +51,15 @@ export function toLayers(net: Network, s: Snapshot): CheckpointLayer[] {
     layers.push(...(batchNorm.placement === 'before-activation' ? [d, bn, act] : [d, act, bn]));
   }
   layers.push(
-    { type: 'dense', name: 'dense_out', kernel: rows(get(s, 'dense_out/kernel'), net.spec.outputDim), bias: Array.from(get(s, 'dense_out/bias')) },
+    { type: 'dense', name: 'dense_out', inputs, units: net.spec.outputDim, kernel: get(s, 'dense_out/kernel'), bias: get(s, 'dense_out/bias') },
     { type: 'activation', name: 'activation_out', fn: outputActivation(task) },
   );
   return layers;
 }
 
-/** The variables' values by stable name, read from checkpoint layers. */
-export function fromLayers(layers: readonly CheckpointLayer[]): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const l of layers) {
-    if (l.type === 'dense') {
-      out.set(`${l.name}/kernel`, l.kernel.flat());
-      if (l.bias) out.set(`${l.name}/bias`, l.bias);
-    } else if (l.type === 'batchNorm') {
-      out.set(`${l.name}/gamma`, l.gamma);
-      out.set(`${l.name}/beta`, l.beta);
-      out.set(`${l.name}/moving_mean`, l.movingMean);
-      out.set(`${l.name}/moving_variance`, l.movingVariance);
-    }
-  }
-  return out;
-}
-
 /** Assigns checkpoint values to the network's variables; the shapes must match the spec exactly. */
-export function restoreVariables(vars: Map<string, tf.Variable>, layers: readonly CheckpointLayer[]): void {
-  const values = fromLayers(layers);
+export function restoreVariables(vars: Map<string, tf.Variable>, layers: readonly TensorLayer[]): void {
+  const values = new Map(namedTensors(layers).map((t) => [t.name, t.values]));
   for (const [name, v] of vars) {
     const vals = values.get(name);
     if (!vals || vals.length !== v.size) {

@@ -1,14 +1,9 @@
 // Errors the engine throws. Callers branch on the class, users read the message.
+import { FieldError } from '../util/field-error.js';
 
-/** A specification or data problem: retrying cannot help. `field` is a JSON pointer-like path. */
-export class SpecError extends Error {
+/** A specification or data problem: retrying cannot help. `field` is a dotted path (model.hidden[0]). */
+export class SpecError extends FieldError {
   override name = 'SpecError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
 }
 
 export class TrainingCancelledError extends Error {

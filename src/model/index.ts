@@ -1,6 +1,6 @@
 // The engine's public surface.
 export { train } from './trainer.js';
-export { resolveSpec, resolveTraining, validateSpec, validateTraining, validateData, outputDimFor, randomSeed } from './spec.js';
+export { resolveSpec, resolveTraining, validateSpec, validateTraining, validateData, outputDimFor, parameterCount, randomSeed } from './spec.js';
 export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 export { SpecError, TrainingCancelledError, TrainingDivergedError } from './errors.js';
-export type { Matrix, TrainArgs, TrainResult, TrainingProgress, SavedCheckpoint } from './types.js';
+export type { Matrix, TrainArgs, TrainResult, TrainingProgress, TrainingStart, SavedCheckpoint } from './types.js';

@@ -79,13 +79,14 @@ function slotNames(type: OptimizerName, net: Network): string[] {
   return SLOT_KINDS[type].flatMap((kind) => params.map((p) => `${p}/${kind}`));
 }
 
-export function saveOptimizer(opt: Optimizer, net: Network): TrainingState['optimizer']['weights'] {
-  const out: TrainingState['optimizer']['weights'] = [{ name: 'iter', shape: [], values: [opt.iterations] }];
+/** The optimizer's state for a checkpoint: the counter and copies of its slots (the step reuses its own). */
+export function saveOptimizer(opt: Optimizer, net: Network): TrainingState['optimizer'] {
+  const out: TrainingState['optimizer'] = { type: opt.type, iterations: opt.iterations, slots: [] };
   if (opt.slots.length === 0) return out;
   const names = slotNames(opt.type, net);
   opt.slots.flat().forEach((values, i) => {
     const v = net.trainable[i % net.trainable.length];
-    out.push({ name: names[i], shape: [...v.shape], values: Array.from(values) });
+    out.slots.push({ name: names[i], shape: [...v.shape], values: values.slice() });
   });
   return out;
 }
@@ -94,14 +95,15 @@ export function restoreOptimizer(opt: Optimizer, net: Network, saved: TrainingSt
   if (saved.type !== opt.type) {
     throw new SpecError('resume.state.optimizer', `was saved by ${saved.type}, the training options ask for ${opt.type}`);
   }
-  const byName = new Map(saved.weights.map((w) => [w.name, w]));
-  const iter = byName.get('iter');
-  if (!iter) throw new SpecError('resume.state.optimizer', 'has no iteration counter');
-  opt.iterations = iter.values[0];
+  if (!Number.isSafeInteger(saved.iterations) || saved.iterations < 0) {
+    throw new SpecError('resume.state.optimizer', 'has no iteration counter');
+  }
+  opt.iterations = saved.iterations;
   opt.slots = [];
   opt.adam = undefined;
   // before the first step an optimizer has no slots yet; restore the counter only
-  if (saved.weights.length <= 1) return;
+  if (saved.slots.length === 0) return;
+  const byName = new Map(saved.slots.map((w) => [w.name, w]));
   const names = slotNames(opt.type, net);
   const sizes = net.trainable.map((v) => v.size);
   const values = names.map((n, i) => {

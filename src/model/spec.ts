@@ -1,25 +1,35 @@
 // Resolving and validating a model specification and its data. PURE: no tfjs here, so the API can
-// reject a bad request before it is queued. Messages are user-facing and name the offending field.
+// reject a bad request before it is queued. Defaults and allowed values come from the TypeBox schema
+// (src/schemas/model-spec.ts); messages are user-facing and name the offending field.
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import {
+  ActivationName,
+  InitMethod,
+  MAX_SEED,
+  ModelRequest,
+  OptimizerName,
+  Placement,
   SPEC_LIMITS,
-  type ModelRequest,
+  TaskName,
+  TrainingOptions,
+  VarianceEstimator,
   type ModelSpec,
   type ResolvedTraining,
-  type TaskName,
-  type TrainingOptions,
+  type TrainingOptions as TrainingOptionsType,
+  type ModelRequest as ModelRequestType,
 } from '../schemas/model-spec.js';
 import type { DatasetPart } from '../schemas/dataset.js';
 import { DatasetError } from '../datasets/errors.js';
 import { checkLabelsForTask, checkPartValues } from '../datasets/validate.js';
 import { SpecError } from './errors.js';
 
-const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'linear'] as const;
-const TASKS = ['binary', 'multiclass', 'regression'] as const;
-const PLACEMENTS = ['before-activation', 'after-activation'] as const;
-const ESTIMATORS = ['biased', 'unbiased'] as const;
-const INIT_METHODS = ['glorot-uniform', 'uniform'] as const;
-const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
-const MAX_SEED = 2 ** 31 - 1;
+const ACTIVATIONS = ActivationName.enum;
+const TASKS = TaskName.enum;
+const PLACEMENTS = Placement.enum;
+const ESTIMATORS = VarianceEstimator.enum;
+const INIT_METHODS = InitMethod.enum;
+const OPTIMIZERS = OptimizerName.enum;
 
 export interface Dims {
   inputDim: number;
@@ -31,46 +41,67 @@ export function randomSeed(): number {
   return Math.floor(Math.random() * MAX_SEED);
 }
 
+/** The request with every schema default filled in (a copy: the request is not touched). */
+function withDefaults<T>(schema: TSchema, value: T): T {
+  return Value.Default(schema, structuredClone(value ?? {})) as T;
+}
+
 /**
  * Fills every default of the model request. `trainingSeed` is the resolved training seed, which
  * weightInit.seed defaults to (a random seed when neither is given).
  */
-export function resolveSpec(model: ModelRequest, dims: Dims, trainingSeed?: number): ModelSpec {
-  const bn = model.batchNorm ?? {};
-  const wi = model.weightInit ?? {};
+export function resolveSpec(model: ModelRequestType, dims: Dims, trainingSeed?: number): ModelSpec {
+  const m = withDefaults(ModelRequest, model) as Required<ModelRequestType>;
+  const bn = m.batchNorm as Required<NonNullable<ModelRequestType['batchNorm']>>;
+  const wi = m.weightInit as NonNullable<ModelRequestType['weightInit']>;
   return {
     inputDim: dims.inputDim,
     outputDim: dims.outputDim,
-    hidden: [...model.hidden],
-    activation: model.activation ?? 'relu',
-    task: model.task,
+    hidden: [...m.hidden],
+    activation: m.activation,
+    task: m.task,
     batchNorm: {
-      enabled: bn.enabled ?? true,
-      placement: bn.placement ?? 'before-activation',
-      momentum: bn.momentum ?? 0.99,
-      epsilon: bn.epsilon ?? 1e-3,
-      varianceEstimator: bn.varianceEstimator ?? 'biased',
+      enabled: bn.enabled,
+      placement: bn.placement,
+      momentum: bn.momentum,
+      epsilon: bn.epsilon,
+      varianceEstimator: bn.varianceEstimator,
     },
     weightInit: {
-      method: wi.method ?? 'glorot-uniform',
-      min: wi.min ?? -0.05,
-      max: wi.max ?? 0.05,
+      method: wi.method as ModelSpec['weightInit']['method'],
+      min: wi.min as number,
+      max: wi.max as number,
       seed: wi.seed ?? trainingSeed ?? randomSeed(),
     },
   };
 }
 
-export function resolveTraining(opts: TrainingOptions = {}): ResolvedTraining {
+export function resolveTraining(opts: TrainingOptionsType = {}): ResolvedTraining {
+  const t = withDefaults(TrainingOptions, opts) as Required<TrainingOptionsType>;
+  const keep = t.checkpoints as Required<NonNullable<TrainingOptionsType['checkpoints']>>;
   return {
-    epochs: opts.epochs ?? 10,
-    batchSize: opts.batchSize ?? 32,
-    optimizer: opts.optimizer ?? 'adam',
-    learningRate: opts.learningRate ?? 0.01,
-    validationSplit: opts.validationSplit ?? 0.2,
-    shuffle: opts.shuffle ?? true,
-    seed: opts.seed ?? randomSeed(),
-    progressEveryBatches: opts.progressEveryBatches ?? 0,
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    optimizer: t.optimizer,
+    learningRate: t.learningRate,
+    validationSplit: t.validationSplit,
+    shuffle: t.shuffle,
+    seed: t.seed ?? randomSeed(),
+    progressEveryBatches: t.progressEveryBatches,
+    checkpoints: { keepLast: keep.keepLast, keepBest: keep.keepBest },
   };
+}
+
+/** Weights of the resolved network: kernels, biases or BN gamma/beta, and BN moving statistics. */
+export function parameterCount(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 'hidden' | 'batchNorm'>): number {
+  let total = 0;
+  let inputs = spec.inputDim;
+  for (const units of spec.hidden) {
+    total += inputs * units + units; // kernel + (bias or beta)
+    if (spec.batchNorm.enabled) total += 3 * units; // gamma, moving mean, moving variance
+    inputs = units;
+  }
+  return total + inputs * spec.outputDim + spec.outputDim;
 }
 
 /** binary and regression: 1 output; multiclass: max label + 1 classes, at least 2. */
@@ -170,6 +201,8 @@ export function validateTraining(t: ResolvedTraining, spec?: Pick<ModelSpec, 'ba
   if (typeof t.shuffle !== 'boolean') throw new SpecError('training.shuffle', 'must be true or false');
   intIn('training.seed', t.seed, 0, MAX_SEED);
   intIn('training.progressEveryBatches', t.progressEveryBatches, 0, 1_000_000);
+  intIn('training.checkpoints.keepLast', t.checkpoints?.keepLast, 1, Number.MAX_SAFE_INTEGER);
+  intIn('training.checkpoints.keepBest', t.checkpoints?.keepBest, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /**
@@ -190,3 +223,4 @@ export function validateData(spec: Pick<ModelSpec, 'inputDim' | 'outputDim' | 't
     throw err;
   }
 }
+

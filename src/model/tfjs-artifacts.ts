@@ -1,20 +1,12 @@
-// Standard TF.js layers artifacts (model.json + weights.bin) of a tf.layers Sequential model that
-// computes exactly what the checkpoint describes. The topology and weight manifest depend only on the
-// spec, so they are captured once per run through tf.io.withSaveHandler; every epoch then only packs
-// the snapshot's bytes in the manifest's order, matched BY NAME (never by getWeights() position).
+// The standard TF.js layers model.json (topology + weights manifest) of a tf.layers Sequential model
+// that computes exactly what the checkpoint describes. It depends only on the spec, so it is captured
+// once per model through tf.io.withSaveHandler; the store writes weights.bin in the manifest's order,
+// matching weights BY NAME (never by getWeights() position).
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../schemas/model-spec.js';
-import type { TfjsArtifacts } from '../schemas/checkpoint.js';
-import type { Snapshot } from './checkpoint-format.js';
+import type { TfjsModelJson } from '../schemas/checkpoint.js';
 import { outputActivation } from './losses.js';
 import { hasBias } from './network.js';
-
-export interface ArtifactTemplate {
-  modelTopology: unknown;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  format?: string;
-  generatedBy?: string;
-}
 
 function buildSequential(spec: ModelSpec): tf.Sequential {
   const model = tf.sequential();
@@ -42,7 +34,8 @@ function buildSequential(spec: ModelSpec): tf.Sequential {
   return model;
 }
 
-export async function artifactTemplate(spec: ModelSpec): Promise<ArtifactTemplate> {
+/** model.json of the spec's layers model; its manifest names weights.bin beside it. */
+export async function tfjsModelJson(spec: ModelSpec): Promise<TfjsModelJson> {
   const model = buildSequential(spec);
   try {
     let captured: tf.io.ModelArtifacts | undefined;
@@ -54,37 +47,13 @@ export async function artifactTemplate(spec: ModelSpec): Promise<ArtifactTemplat
     );
     if (!captured?.weightSpecs) throw new Error('internal: the layers model saved no weight specs');
     return {
+      format: captured.format ?? 'layers-model',
+      generatedBy: captured.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+      convertedBy: null,
       modelTopology: captured.modelTopology,
-      weightSpecs: captured.weightSpecs,
-      format: captured.format,
-      generatedBy: captured.generatedBy,
+      weightsManifest: [{ paths: ['weights.bin'], weights: captured.weightSpecs.map((w) => ({ name: w.name, shape: [...w.shape], dtype: w.dtype })) }],
     };
   } finally {
     model.dispose();
   }
-}
-
-export function buildArtifacts(t: ArtifactTemplate, s: Snapshot): TfjsArtifacts {
-  const total = t.weightSpecs.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-  const all = new Float32Array(total);
-  let offset = 0;
-  for (const w of t.weightSpecs) {
-    const values = s.get(w.name);
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    if (w.dtype !== 'float32' || !values || values.length !== size) {
-      throw new Error(`internal: no float32 values of size ${size} for artifact weight ${w.name}`);
-    }
-    all.set(values, offset);
-    offset += size;
-  }
-  return {
-    modelJson: {
-      format: t.format ?? 'layers-model',
-      generatedBy: t.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-      convertedBy: null,
-      modelTopology: t.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: t.weightSpecs }],
-    },
-    weightsBin: new Uint8Array(all.buffer),
-  };
 }

@@ -1,7 +1,10 @@
 // The training loop: mini-batches (train-step.ts), per-epoch metrics, checkpoints, resume, cancellation
 // and divergence. The step owns the trained values between syncs; everything is disposed in finally.
+// Callbacks: onStart once (the batches per epoch are known before the first one), onProgress every
+// progressEveryBatches batches, onCheckpoint after every epoch with the epoch's checkpoint.
 import * as tf from '@tensorflow/tfjs';
-import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type CheckpointDocument, type EpochMetrics, type TrainingState } from '../schemas/checkpoint.js';
+import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type EpochMetrics, type TfjsModelJson, type TrainingState } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { TaskName } from '../schemas/model-spec.js';
 import { createPrng, deriveSeed } from '../util/prng.js';
 import { initBackend } from './backend.js';
@@ -12,7 +15,7 @@ import { lossAndGrad } from './losses.js';
 import { createNetwork, disposeNetwork, forwardInfer, namedVariables, type Network } from './network.js';
 import { createOptimizer, restoreOptimizer, saveOptimizer, type Optimizer } from './optimizer.js';
 import { validateData, validateSpec, validateTraining } from './spec.js';
-import { artifactTemplate, buildArtifacts, type ArtifactTemplate } from './tfjs-artifacts.js';
+import { tfjsModelJson } from './tfjs-artifacts.js';
 import { createTrainStep, type TrainStep } from './train-step.js';
 import type { SavedCheckpoint, TrainArgs, TrainResult } from './types.js';
 
@@ -47,14 +50,15 @@ interface Run {
   net: Network;
   opt: Optimizer;
   vars: Map<string, tf.Variable>;
-  template: ArtifactTemplate;
+  tfjs: TfjsModelJson;
   backend: string;
+  batches: number;
 }
 
-async function save(run: Run, epoch: number, metrics: EpochMetrics, history: EpochMetrics[]): Promise<SavedCheckpoint> {
+async function save(run: Run, epoch: number, metrics: EpochMetrics): Promise<SavedCheckpoint> {
   const { args, net } = run;
   const snap = await snapshot(run.vars);
-  const checkpoint: CheckpointDocument = {
+  const checkpoint: Checkpoint = {
     format: CHECKPOINT_FORMAT,
     modelId: args.modelId,
     epoch,
@@ -65,14 +69,8 @@ async function save(run: Run, epoch: number, metrics: EpochMetrics, history: Epo
     metrics: { ...metrics },
     layers: toLayers(net, snap),
   };
-  const state: TrainingState = {
-    format: TRAINING_STATE_FORMAT,
-    modelId: args.modelId,
-    epoch,
-    history: history.map((h) => ({ ...h })),
-    optimizer: { type: args.training.optimizer, weights: saveOptimizer(run.opt, net) },
-  };
-  return { checkpoint, state, artifacts: buildArtifacts(run.template, snap) };
+  const state: TrainingState = { format: TRAINING_STATE_FORMAT, modelId: args.modelId, epoch, optimizer: saveOptimizer(run.opt, net) };
+  return { checkpoint, state, tfjs: run.tfjs, batches: run.batches };
 }
 
 /** JSON with sorted keys: specs built by different code paths compare equal when their values do. */
@@ -99,6 +97,9 @@ function checkArgs(args: TrainArgs): void {
     if (canonical(r.checkpoint.spec) !== canonical(args.spec)) {
       throw new SpecError('resume.checkpoint.spec', 'differs from the model specification being trained');
     }
+    if (r.checkpoint.epoch >= args.training.epochs) {
+      throw new SpecError('resume.checkpoint.epoch', `is ${r.checkpoint.epoch}, so all ${args.training.epochs} epochs are trained already`);
+    }
   }
 }
 
@@ -108,28 +109,28 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
   const { spec, training } = args;
   const task = spec.task;
   const { train: rows, val } = split(args.data, args.validation, training.validationSplit, task);
-  const template = await artifactTemplate(spec);
+  const tfjs = await tfjsModelJson(spec);
+  // A last batch of one row has no variance: it would zero its BN output and pull the moving variance
+  // toward 0, so it joins the batch before it.
+  const nBatches = Math.max(1, Math.ceil(rows.n / training.batchSize) - (rows.n % training.batchSize === 1 && rows.n > 1 ? 1 : 0));
 
   const net = createNetwork(spec);
   const opt = createOptimizer(training);
-  const run: Run = { args, net, opt, vars: namedVariables(net), template, backend };
+  const run: Run = { args, net, opt, vars: namedVariables(net), tfjs, backend, batches: nBatches };
   let step: TrainStep | undefined;
   try {
     let startEpoch = 0;
-    let history: EpochMetrics[] = [];
+    const history: EpochMetrics[] = [];
     let last: SavedCheckpoint | undefined;
     if (args.resume) {
       restoreVariables(run.vars, args.resume.checkpoint.layers);
       restoreOptimizer(opt, net, args.resume.state.optimizer);
       startEpoch = args.resume.checkpoint.epoch;
-      history = args.resume.state.history.filter((h) => h.epoch <= startEpoch).map((h) => ({ ...h }));
     }
     let lastSaved = startEpoch;
-    // A last batch of one row has no variance: it would zero its BN output and pull the moving variance
-    // toward 0, so it joins the batch before it.
-    const nBatches = Math.max(1, Math.ceil(rows.n / training.batchSize) - (rows.n % training.batchSize === 1 && rows.n > 1 ? 1 : 0));
     const order = new Uint32Array(rows.n);
     step = createTrainStep(net, opt);
+    if (args.onStart) await args.onStart({ startEpoch, epochs: training.epochs, batches: nBatches });
 
     // Counted across epochs: a small network's epoch is shorter than YIELD_EVERY_MS, and onCheckpoint need
     // not give the loop a turn (a synchronous store does not), so a per-epoch count could starve it.
@@ -152,7 +153,6 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         const every = training.progressEveryBatches;
         if (every > 0 && (b + 1) % every === 0 && args.onProgress) {
           await args.onProgress({
-            kind: 'batch',
             epoch,
             epochs: training.epochs,
             batch: b + 1,
@@ -183,30 +183,12 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       }
       metrics.durationMs = performance.now() - t0;
       history.push(metrics);
-      last = await save(run, epoch, metrics, history);
+      last = await save(run, epoch, metrics);
       if (args.onCheckpoint) await args.onCheckpoint(last);
       lastSaved = epoch;
-      if (args.onProgress) {
-        await args.onProgress({
-          kind: 'epoch',
-          epoch,
-          epochs: training.epochs,
-          batch: nBatches,
-          batches: nBatches,
-          loss: metrics.loss,
-          valLoss: metrics.valLoss,
-          accuracy: metrics.accuracy,
-          valAccuracy: metrics.valAccuracy,
-          samplesPerSecond: metrics.samplesPerSecond,
-        });
-      }
     }
-    if (!last) {
-      // resumed at or past the last epoch: hand back the restored state unchanged
-      const prev = history[history.length - 1] ?? args.resume!.checkpoint.metrics;
-      last = await save(run, startEpoch, prev, history);
-    }
-    return { epochs: last.checkpoint.epoch, history, last, backend };
+    // checkArgs refuses a resume with nothing left to train, so at least one epoch ran.
+    return { epochs: lastSaved, history, last: last as SavedCheckpoint, backend };
   } finally {
     step?.dispose();
     disposeNetwork(net);

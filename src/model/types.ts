@@ -1,8 +1,9 @@
 // The engine's public contract. The engine knows nothing of HTTP, queues or storage: it gets data and
 // callbacks, and hands back checkpoint documents for someone else to keep.
 import type { ModelSpec, ResolvedTraining } from '../schemas/model-spec.js';
-import type { CheckpointDocument, EpochMetrics, TfjsArtifacts, TrainingState } from '../schemas/checkpoint.js';
+import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/checkpoint.js';
 import type { DatasetPart } from '../schemas/dataset.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 
 export type { DatasetPart };
 
@@ -12,8 +13,9 @@ export interface Matrix {
   labels: number[];
 }
 
+/** Within an epoch, every progressEveryBatches batches (epoch ends come with onCheckpoint). */
 export interface TrainingProgress {
-  kind: 'batch' | 'epoch';
+  /** the epoch being trained (1-based) */
   epoch: number;
   epochs: number;
   batch: number;
@@ -25,10 +27,22 @@ export interface TrainingProgress {
   samplesPerSecond: number;
 }
 
+/** One epoch's result, for the caller to store: the checkpoint, the optimizer state to resume from, the TF.js model.json. */
 export interface SavedCheckpoint {
-  checkpoint: CheckpointDocument;
+  checkpoint: Checkpoint;
   state: TrainingState;
-  artifacts: TfjsArtifacts;
+  /** the same for every epoch of a model (it depends on the spec only) */
+  tfjs: TfjsModelJson;
+  /** batches per epoch */
+  batches: number;
+}
+
+export interface TrainingStart {
+  /** epochs already trained (the resumed checkpoint's epoch, or 0) */
+  startEpoch: number;
+  epochs: number;
+  /** batches per epoch */
+  batches: number;
 }
 
 export interface TrainArgs {
@@ -40,9 +54,11 @@ export interface TrainArgs {
   /** Given validation rows; when absent, training.validationSplit holds out the last rows. */
   validation?: DatasetPart;
   /** Continue after this checkpoint: weights, moving statistics, optimizer state and epoch counter. */
-  resume?: { checkpoint: CheckpointDocument; state: TrainingState };
+  resume?: { checkpoint: Checkpoint; state: TrainingState };
   /** Checked between batches; an aborted signal ends training with TrainingCancelledError. */
   signal?: AbortSignal;
+  /** Once, before the first epoch. */
+  onStart?: (start: TrainingStart) => void | Promise<void>;
   onProgress?: (p: TrainingProgress) => void | Promise<void>;
   /** Called after every epoch and awaited before the next one starts. */
   onCheckpoint?: (saved: SavedCheckpoint) => void | Promise<void>;
@@ -50,6 +66,7 @@ export interface TrainArgs {
 
 export interface TrainResult {
   epochs: number;
+  /** the epochs this call trained (a resumed run's earlier epochs are in the model's epoch log) */
   history: EpochMetrics[];
   last: SavedCheckpoint;
   backend: string;

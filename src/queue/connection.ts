@@ -2,6 +2,7 @@
 // down: the API must fail fast (a request answered 503 beats one that hangs), the worker must wait.
 // Both reconnect forever with a capped backoff, so the service recovers by itself when Redis returns.
 import { Redis, type RedisOptions } from 'ioredis';
+import { settleWithin } from '../util/with-timeout.js';
 
 export interface ConnectionLogger {
   warn(obj: object, msg: string): void;
@@ -78,15 +79,7 @@ export async function closeConnection(client: Redis, timeoutMs = 1000): Promise<
     client.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    client.quit().catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        client.disconnect();
-        resolve();
-      }, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  // A failed or unanswered QUIT leaves a hard disconnect: the connection is going away either way.
+  const quit = await settleWithin(client.quit(), timeoutMs);
+  if (quit.outcome !== 'done') client.disconnect();
 }

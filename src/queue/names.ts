@@ -9,8 +9,8 @@ export const QUEUE_PREFIX = 'bn';
 /** Our own keys live beside BullMQ's, under a sub-namespace BullMQ never uses. */
 const OWN = `${QUEUE_PREFIX}:${QUEUE_NAME}:x`;
 
-/** sha256(Idempotency-Key) -> {jobId, modelId}. */
-export const idempotencyKey = (keyHash: string): string => `${OWN}:idem:${keyHash}`;
+/** sha256(principal + Idempotency-Key) -> IdempotencyClaim, for IDEMPOTENCY_TTL_SECONDS. */
+export const idempotencyKey = (keyDigest: string): string => `${OWN}:idem:${keyDigest}`;
 /** Present once a job was cancelled by a user; value: ISO time. Read by getStatus and the processor. */
 export const cancelMarkerKey = (jobId: string): string => `${OWN}:cancel:${jobId}`;
 /** Final status of a queued job that was cancelled and therefore removed from BullMQ. */
@@ -23,10 +23,15 @@ export const CANCEL_CHANNEL = `${OWN}:cancel-requests`;
 export const ABORT_CANCELLED = 'cancelled';
 export const ABORT_SHUTDOWN = 'shutdown';
 
-/** failedReason of a cancelled job starts with this; getStatus maps it to `cancelled`. */
+/** failedReason of a job the processor stopped on a user's cancel starts with this (the marker says so too). */
 export const CANCELLED_REASON_PREFIX = 'cancelled';
 
-/** How long finished jobs, cancel markers and cancelled records are kept. */
+/** How long finished jobs, cancel markers and cancelled records are kept (the job's status and error). */
 export const RETENTION_SECONDS = 7 * 24 * 3600;
-/** How long an Idempotency-Key keeps pointing at its first job. */
+/** How long an Idempotency-Key stands for its first request (a retry within it gets the same job). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/**
+ * Entries BullMQ keeps in the queue's event stream (approximately). The stream only feeds live
+ * followers (SSE, metrics), which read it as it grows; Redis runs with noeviction, so it must be bounded.
+ */
+export const EVENTS_MAX_LEN = 2000;

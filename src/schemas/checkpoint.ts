@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { ModelSpec, ResolvedTraining } from './model-spec.js';
 
 export const CHECKPOINT_FORMAT = 'bn-checkpoint/v1';
-export const TRAINING_STATE_FORMAT = 'bn-training-state/v1';
+export const TRAINING_STATE_FORMAT = 'bn-training-state/v2';
 
 const Vector = Type.Array(Type.Number());
 
@@ -51,6 +51,11 @@ export type ActivationLayer = Static<typeof ActivationLayer>;
 export const CheckpointLayer = Type.Union([DenseLayer, BatchNormLayer, ActivationLayer]);
 export type CheckpointLayer = Static<typeof CheckpointLayer>;
 
+/**
+ * The metrics of one epoch: the line of a model's epoch log (one per epoch, kept for every epoch, pruned
+ * checkpoints included), the `metrics` of its checkpoint, and an entry of a job's history. New
+ * per-epoch facts are added here as optional properties, and every one of those places carries them.
+ */
 export const EpochMetrics = Type.Object(
   {
     epoch: Type.Integer({ minimum: 1 }),
@@ -81,21 +86,31 @@ export const CheckpointDocument = Type.Object(
 );
 export type CheckpointDocument = Static<typeof CheckpointDocument>;
 
-/** Everything besides the weights that resuming needs; kept beside the checkpoint, not served by the API. */
+/** One optimizer slot (Adam's m or v of one variable, momentum's accumulator), named as tfjs names it. */
+export interface OptimizerSlot {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Everything besides the weights that resuming needs; kept beside the newest checkpoint only, never served. */
 export interface TrainingState {
   format: typeof TRAINING_STATE_FORMAT;
   modelId: string;
   epoch: number;
-  history: EpochMetrics[];
   optimizer: {
     type: 'sgd' | 'momentum' | 'adam';
-    /** tfjs optimizer.getWeights(), by name */
-    weights: { name: string; shape: number[]; values: number[] }[];
+    /** steps taken (tfjs's `iter`) */
+    iterations: number;
+    /** tfjs's slot order: every variable's first slot, then every variable's second */
+    slots: OptimizerSlot[];
   };
 }
 
-/** The standard TF.js layers artifacts: model.json (weightsManifest points at weights.bin) and the binary. */
-export interface TfjsArtifacts {
-  modelJson: Record<string, unknown>;
-  weightsBin: Uint8Array;
-}
+/**
+ * The TF.js layers model.json of a model (topology and weights manifest; the manifest points at
+ * weights.bin beside it). It depends on the spec only: written once per model, served for every epoch.
+ */
+export type TfjsModelJson = Record<string, unknown> & {
+  weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+};

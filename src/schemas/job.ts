@@ -1,23 +1,27 @@
 // Training job shapes: the HTTP request, the BullMQ payload and progress, and the status users read.
 import { Type, type Static } from 'typebox';
-import { ModelRequest, ModelSpec, ResolvedTraining, TrainingOptions } from './model-spec.js';
+import { SPEC_LIMITS, modelRequestSchema, trainingOptionsSchema, type ModelSpec, type RequestLimits, type ResolvedTraining } from './model-spec.js';
 import { EpochMetrics } from './checkpoint.js';
 import { DatasetUpload } from './dataset.js';
 
-export const TrainingJobRequest = Type.Object(
-  {
-    datasetId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'An uploaded or builtin:* dataset' })),
-    data: Type.Optional(
-      Type.Object(
-        { features: DatasetUpload.properties.features, labels: DatasetUpload.properties.labels },
-        { additionalProperties: false, description: 'Inline data, stored as a dataset first' },
+/** The request, with this server's limits as the schema's maxima (so the OpenAPI document shows them). */
+export function trainingJobRequestSchema(limits: RequestLimits) {
+  return Type.Object(
+    {
+      datasetId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'An uploaded or builtin:* dataset' })),
+      data: Type.Optional(
+        Type.Object(
+          { features: DatasetUpload.properties.features, labels: DatasetUpload.properties.labels },
+          { additionalProperties: false, description: 'Inline data, stored as a dataset first' },
+        ),
       ),
-    ),
-    model: ModelRequest,
-    training: Type.Optional(TrainingOptions),
-  },
-  { additionalProperties: false, description: 'Exactly one of datasetId and data' },
-);
+      model: modelRequestSchema(limits),
+      training: Type.Optional(trainingOptionsSchema(limits)),
+    },
+    { additionalProperties: false, description: 'Exactly one of datasetId and data' },
+  );
+}
+export const TrainingJobRequest = trainingJobRequestSchema(SPEC_LIMITS);
 export type TrainingJobRequest = Static<typeof TrainingJobRequest>;
 
 export const JobStatusName = Type.Enum(['queued', 'running', 'completed', 'failed', 'cancelled']);
@@ -32,28 +36,33 @@ export interface TrainingJobPayload {
   submittedAt: string;
 }
 
-/** What the processor reports through job.updateProgress. */
+/**
+ * What the processor reports through job.updateProgress: where training is, never the history (that is
+ * the model's epoch log). `batches` is known from the first report on; loss and the other metrics are
+ * those of the last completed epoch, or of the batches so far within the current one.
+ */
 export interface TrainingJobProgress {
+  /** epochs completed */
   epoch: number;
   epochs: number;
+  /** batches done in the current epoch (= batches at an epoch's end) */
   batch: number;
   batches: number;
-  loss: number;
+  loss?: number;
   valLoss?: number;
   accuracy?: number;
   valAccuracy?: number;
-  samplesPerSecond: number;
+  samplesPerSecond?: number;
   lastSavedEpoch: number;
   backend: string;
-  history: EpochMetrics[];
 }
 
 export const JobProgress = Type.Object(
   {
     epoch: Type.Integer({ description: 'Epochs completed' }),
     epochs: Type.Integer(),
-    batch: Type.Optional(Type.Integer()),
-    batches: Type.Optional(Type.Integer()),
+    batch: Type.Optional(Type.Integer({ description: 'Batches done in the current epoch' })),
+    batches: Type.Optional(Type.Integer({ description: 'Batches per epoch (known once the job has started)' })),
     loss: Type.Optional(Type.Number()),
     valLoss: Type.Optional(Type.Number()),
     accuracy: Type.Optional(Type.Number()),
@@ -70,7 +79,11 @@ export const JobStatus = Type.Object(
     modelId: Type.String(),
     status: JobStatusName,
     progress: JobProgress,
-    history: Type.Array(EpochMetrics),
+    history: Type.Optional(
+      Type.Array(EpochMetrics, {
+        description: 'Metrics of every trained epoch, in order (absent from `progress` events of the SSE stream)',
+      }),
+    ),
     error: Type.Optional(Type.String()),
     backend: Type.Optional(Type.String()),
     attempts: Type.Integer({ description: 'Times a worker has started this job' }),

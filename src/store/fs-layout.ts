@@ -1,9 +1,17 @@
 // Where the filesystem store keeps what, under DATA_DIR:
 //   datasets/<id>.json (the info, written last), datasets/<id>/{train,test}-{x.u8|x.f32,y.f32} (binary rows;
 //   datasets/<id>.data.json holds the rows of datasets stored before the binary format, as JSON)
-//   models/<modelId>/model.json
-//   models/<modelId>/checkpoints/<epoch, 6 digits>/{checkpoint.json, training-state.json, model.json, weights.bin}
-// Every path is built here from validated segments.
+//   models/<modelId>/model.json               the model record (spec, training options, dataset, times)
+//   models/<modelId>/tfjs-model.json          TF.js topology + weights manifest, written once per model
+//   models/<modelId>/epochs.jsonl             one line of metrics per trained epoch, never pruned
+//   models/<modelId>/aliases.json             alias name -> epoch
+//   models/<modelId>/.lock                    held while aliases change or retention prunes
+//   models/<modelId>/checkpoints/<epoch, 6 digits>/
+//       checkpoint.json                       the document without values: tensors are references into
+//       weights.bin                           all tensors, float32 little-endian (the TF.js weights.bin)
+//       training-state.bin                    optimizer state, in the newest checkpoint only
+// Every path is built here from validated segments. Names starting with '.' are never listed: temporary
+// writes, checkpoints being pruned and models being deleted.
 import path from 'node:path';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -23,7 +31,7 @@ export function isEpoch(epoch: unknown): epoch is number {
   return typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 1;
 }
 
-function epochDirName(epoch: number): string {
+export function epochDirName(epoch: number): string {
   return String(epoch).padStart(6, '0');
 }
 
@@ -37,6 +45,10 @@ export interface FsLayout {
   datasetDir(id: string): string;
   modelDir(modelId: string): string;
   modelPath(modelId: string): string;
+  tfjsModelPath(modelId: string): string;
+  epochLogPath(modelId: string): string;
+  aliasesPath(modelId: string): string;
+  lockPath(modelId: string): string;
   checkpointsDir(modelId: string): string;
   epochDir(modelId: string, epoch: number): string;
 }
@@ -59,6 +71,10 @@ export function fsLayout(dataDir: string): FsLayout {
     datasetDir: (id) => inside('datasets', id),
     modelDir: (modelId) => inside('models', modelId),
     modelPath: (modelId) => inside('models', modelId, 'model.json'),
+    tfjsModelPath: (modelId) => inside('models', modelId, 'tfjs-model.json'),
+    epochLogPath: (modelId) => inside('models', modelId, 'epochs.jsonl'),
+    aliasesPath: (modelId) => inside('models', modelId, 'aliases.json'),
+    lockPath: (modelId) => inside('models', modelId, '.lock'),
     checkpointsDir: (modelId) => inside('models', modelId, 'checkpoints'),
     epochDir: (modelId, epoch) => inside('models', modelId, 'checkpoints', epochDirName(epoch)),
   };

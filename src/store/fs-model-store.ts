@@ -1,28 +1,27 @@
-// Model records on the filesystem, one JSON document per model.
+// Model records on the filesystem, one JSON document per model, written once at submission. Deleting a
+// model renames its directory out of the listing first (one atomic rename), then removes the files.
 import fs from 'node:fs/promises';
-import { readJson, writeFileAtomic } from '../util/atomic-file.js';
-import { createKeyedSerializer } from '../util/keyed-serializer.js';
+import path from 'node:path';
+import { fsyncDir, isErrno, readJson, uniqueSuffix, writeFileAtomic } from '../util/atomic-file.js';
 import { isStorableId, requireId, type FsLayout } from './fs-layout.js';
 import type { ModelRecord, Store } from './store.js';
 
-export type ModelStore = Pick<Store, 'putModel' | 'getModel' | 'listModels' | 'updateModel'>;
+export type ModelStore = Pick<Store, 'putModel' | 'getModel' | 'listModels' | 'deleteModel'>;
 
-export function fsModelStore(layout: FsLayout): ModelStore {
-  const serialize = createKeyedSerializer();
+/** Prefix of a model directory being deleted: never listed (ids never start with '.'). */
+const DELETED_PREFIX = '.deleted-';
 
+export function fsModelStore(layout: FsLayout, onDelete: (modelId: string) => void): ModelStore {
   async function readModel(modelId: string): Promise<ModelRecord | null> {
     return readJson<ModelRecord>(layout.modelPath(modelId));
-  }
-
-  async function writeModel(record: ModelRecord): Promise<void> {
-    await fs.mkdir(layout.modelDir(record.modelId), { recursive: true });
-    await writeFileAtomic(layout.modelPath(record.modelId), JSON.stringify(record, null, 2));
   }
 
   return {
     async putModel(record) {
       const modelId = requireId(record.modelId, 'model id');
-      await serialize(modelId, () => writeModel(record));
+      const created = await fs.mkdir(layout.modelDir(modelId), { recursive: true });
+      if (created) await fsyncDir(layout.modelsDir);
+      await writeFileAtomic(layout.modelPath(modelId), JSON.stringify(record, null, 2));
     },
 
     async getModel(modelId) {
@@ -42,21 +41,19 @@ export function fsModelStore(layout: FsLayout): ModelStore {
       );
     },
 
-    async updateModel(modelId, patch) {
-      if (!isStorableId(modelId)) return null;
-      // Serialized per model within this process; across processes the last writer wins.
-      return serialize(modelId, async () => {
-        const current = await readModel(modelId);
-        if (!current) return null;
-        const next: ModelRecord = {
-          ...current,
-          ...patch,
-          modelId,
-          updatedAt: patch.updatedAt ?? new Date().toISOString(),
-        };
-        await writeModel(next);
-        return next;
-      });
+    async deleteModel(modelId) {
+      if (!isStorableId(modelId)) return false;
+      const gone = path.join(layout.modelsDir, `${DELETED_PREFIX}${modelId}-${uniqueSuffix()}`);
+      try {
+        await fs.rename(layout.modelDir(modelId), gone);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+        throw err;
+      }
+      await fsyncDir(layout.modelsDir);
+      onDelete(modelId);
+      await fs.rm(gone, { recursive: true, force: true });
+      return true;
     },
   };
 }

@@ -15,17 +15,18 @@ export { isStorableId } from './fs-layout.js';
 export type FsStoreOptions = CheckpointCacheOptions;
 
 /**
- * Opens (and creates) a store under dataDir. Checkpoint documents may be served from an in-process cache,
- * so callers must treat returned documents as read-only.
+ * Opens (and creates) a store under dataDir. Checkpoints may be served from an in-process cache, so
+ * callers must treat returned checkpoints as read-only.
  */
 export async function createFsStore(dataDir: string, options: FsStoreOptions = {}): Promise<Store> {
   const layout = fsLayout(dataDir);
   await fs.mkdir(layout.datasetsDir, { recursive: true });
   await fs.mkdir(layout.modelsDir, { recursive: true });
+  const { forget, ...checkpoints } = fsCheckpointStore(layout, options);
   return {
     ...fsDatasetStore(layout),
-    ...fsModelStore(layout),
-    ...fsCheckpointStore(layout, options),
+    ...fsModelStore(layout, forget),
+    ...checkpoints,
 
     async checkWritable(): Promise<void> {
       const probe = path.join(layout.root, `${TMP_PREFIX}probe-${uniqueSuffix()}`);

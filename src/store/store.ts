@@ -1,20 +1,23 @@
-// Persistence behind one interface: datasets, model records, checkpoints. The filesystem store
-// implements it; an object-storage store can later. Every write is atomic (temporary name, then rename).
+// Persistence behind one interface: datasets, model records, checkpoints, the per-epoch log and aliases.
+// The filesystem store implements it; an object-storage store can later. Every write is atomic
+// (temporary name, fsync, rename, fsync of the directory).
 import type { DatasetData, DatasetInfo, DatasetPart, FeatureType, PartName } from '../schemas/dataset.js';
 import type { ModelSpec, ResolvedTraining } from '../schemas/model-spec.js';
-import type { CheckpointDocument, EpochMetrics, TfjsArtifacts, TrainingState } from '../schemas/checkpoint.js';
-import type { JobStatusName } from '../schemas/job.js';
+import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
 
+/**
+ * What describes a model; written once, at submission. Its job's status and error live in the queue
+ * only (GET /v1/models reads them from there), so nothing here can disagree with the job.
+ */
 export interface ModelRecord {
   modelId: string;
   jobId: string;
   datasetId: string;
-  status: JobStatusName;
   spec: ModelSpec;
   training: ResolvedTraining;
   createdAt: string;
   updatedAt: string;
-  error?: string;
 }
 
 export interface CheckpointSummary {
@@ -24,6 +27,23 @@ export interface CheckpointSummary {
 }
 
 export type ArtifactName = 'model.json' | 'weights.bin';
+
+/** Which checkpoints retention keeps (training.checkpoints, resolved), and what "best" means. */
+export interface RetentionPolicy {
+  keepLast: number;
+  keepBest: number;
+  /** valLoss with a validation split, else loss; lower is better */
+  by: 'valLoss' | 'loss';
+}
+
+/** A reference to a checkpoint: an epoch, `latest`, or an alias name. */
+export type EpochRef = number | 'latest' | string;
+
+export interface EpochLogRead {
+  records: EpochMetrics[];
+  /** where the next read continues (bytes); a shorter file than this means it was rewritten: read from 0 */
+  nextByte: number;
+}
 
 /** An append-only file being written; close() flushes and fsyncs it. */
 export interface ByteSink {
@@ -71,21 +91,76 @@ export interface Store {
 
   putModel(record: ModelRecord): Promise<void>;
   getModel(modelId: string): Promise<ModelRecord | null>;
-  /** Newest first. */
+  /** Newest first (createdAt, then modelId, both descending). */
   listModels(): Promise<ModelRecord[]>;
-  updateModel(modelId: string, patch: Partial<Omit<ModelRecord, 'modelId'>>): Promise<ModelRecord | null>;
+  /**
+   * Makes the model disappear at once (its directory is renamed out of the listing), then removes its
+   * files. Readers that already opened a file finish reading it; others find nothing. false when unknown.
+   */
+  deleteModel(modelId: string): Promise<boolean>;
 
   /**
-   * Writes artifacts, training state, then the document last: a listed checkpoint is always complete.
-   * Synchronous file I/O inside: meant for the training process, whose event loop serves nothing else.
+   * Writes the epoch's weights, training state and document into a new directory renamed into place
+   * (checkpoint.json written last), then drops the training state of older epochs: only the newest
+   * checkpoint is resumed from. `tfjs` is the model's TF.js model.json, written once per model; weights.bin
+   * follows its manifest. Synchronous file I/O inside: meant for the training process, whose event loop
+   * serves nothing else. Throws ModelGoneError when the model was deleted.
    */
-  putCheckpoint(doc: CheckpointDocument, state: TrainingState, artifacts: TfjsArtifacts): Promise<void>;
+  putCheckpoint(checkpoint: Checkpoint, state: TrainingState, tfjs?: TfjsModelJson): Promise<void>;
   /** Ascending by epoch. */
   listCheckpoints(modelId: string): Promise<CheckpointSummary[]>;
-  getCheckpoint(modelId: string, epoch: number | 'latest'): Promise<CheckpointDocument | null>;
+  /** The epoch an epoch number, `latest` or an alias names, when that checkpoint exists; else null. */
+  resolveEpoch(modelId: string, ref: EpochRef): Promise<number | null>;
+  /** The checkpoint with its tensors (served from a bounded in-process cache; treat it as read-only). */
+  getCheckpoint(modelId: string, epoch: number): Promise<Checkpoint | null>;
+  /** True while the epoch's checkpoint is listed (a cheap check: no document is read). */
+  hasCheckpoint(modelId: string, epoch: number): Promise<boolean>;
+  /** The optimizer state saved with the epoch; only the newest checkpoint keeps one. */
   getTrainingState(modelId: string, epoch: number): Promise<TrainingState | null>;
   getArtifact(modelId: string, epoch: number, name: ArtifactName): Promise<Uint8Array | null>;
+  /**
+   * Applies retention: keeps the newest checkpoint, the last keepLast, the keepBest best and every aliased
+   * one; a pruned checkpoint leaves the listing before its files are removed. Returns the pruned epochs;
+   * [] when aliases are being changed at this moment (the next call prunes). Synchronous inside.
+   */
+  pruneCheckpoints(modelId: string, policy: RetentionPolicy): Promise<number[]>;
+
+  /** Appends one epoch's metrics to the model's epoch log, durably (fsync). Synchronous inside. */
+  appendEpoch(modelId: string, metrics: EpochMetrics): Promise<void>;
+  /** The epoch log from `fromByte` (complete lines only). */
+  readEpochs(modelId: string, fromByte?: number): Promise<EpochLogRead>;
+  /**
+   * Makes the log hold epochs 1..lastSaved exactly once, after any crash: drops a torn last line, repeats
+   * and epochs past lastSaved, and adds lastSaved's metrics (from its checkpoint) when its line is missing.
+   */
+  reconcileEpochs(modelId: string, lastSaved: number, lastMetrics?: EpochMetrics): Promise<EpochMetrics[]>;
+
+  /** Alias name -> epoch. */
+  getAliases(modelId: string): Promise<Record<string, number>>;
+  /** Throws AliasTargetError when the checkpoint does not exist (or is being pruned): never an alias to nothing. */
+  setAlias(modelId: string, name: string, epoch: number): Promise<void>;
+  /** false when there was no such alias. */
+  deleteAlias(modelId: string, name: string): Promise<boolean>;
 
   /** Throws when the store cannot be written. */
   checkWritable(): Promise<void>;
+}
+
+/** The model's directory is gone: it was deleted while a job still wrote to it. */
+export class ModelGoneError extends Error {
+  override name = 'ModelGoneError';
+  constructor(readonly modelId: string) {
+    super(`model ${modelId} was deleted; its job stops`);
+  }
+}
+
+/** An alias was asked to point at a checkpoint that does not exist. */
+export class AliasTargetError extends Error {
+  override name = 'AliasTargetError';
+  constructor(
+    readonly modelId: string,
+    readonly epoch: number,
+  ) {
+    super(`model ${modelId} has no checkpoint for epoch ${epoch} (never saved, or pruned by retention)`);
+  }
 }

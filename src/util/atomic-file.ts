@@ -104,12 +104,49 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
-export function writeNewFileSync(file: string, content: string | Uint8Array): void {
+/** A string, bytes, or byte chunks written one after another (large tensors are never concatenated). */
+export type FileContentSync = string | Uint8Array | readonly Uint8Array[];
+
+export function writeNewFileSync(file: string, content: FileContentSync): void {
   const fd = fsSync.openSync(file, 'wx', 0o644);
   try {
-    fsSync.writeFileSync(fd, content);
+    if (typeof content === 'string' || content instanceof Uint8Array) {
+      fsSync.writeFileSync(fd, content);
+    } else {
+      for (const chunk of content) {
+        for (let offset = 0; offset < chunk.byteLength; ) offset += fsSync.writeSync(fd, chunk, offset);
+      }
+    }
     fsSync.fsyncSync(fd);
   } finally {
     fsSync.closeSync(fd);
   }
+}
+
+/** Replaces `file` atomically with `content`, synchronously (the training child's twin of writeFileAtomic). */
+export function writeFileAtomicSync(file: string, content: FileContentSync): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `${TMP_PREFIX}${uniqueSuffix()}`);
+  try {
+    writeNewFileSync(tmp, content);
+    fsSync.renameSync(tmp, file);
+  } catch (err) {
+    fsSync.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDirSync(dir);
+}
+
+/** Appends one line (or more) to `file` and fsyncs it: an append-only log that survives a crash. */
+export function appendDurableSync(file: string, text: string): void {
+  const created = !fsSync.existsSync(file);
+  const fd = fsSync.openSync(file, 'a', 0o644);
+  try {
+    fsSync.writeSync(fd, text);
+    fsSync.fsyncSync(fd);
+  } finally {
+    fsSync.closeSync(fd);
+  }
+  // A new file's directory entry is durable only once the directory is synced.
+  if (created) fsyncDirSync(path.dirname(file));
 }

@@ -39,6 +39,16 @@ export class Lru<V> {
     this.totalWeight -= entry.weight;
   }
 
+  /** Removes every entry whose key matches. */
+  deleteWhere(match: (key: string) => boolean): void {
+    for (const key of [...this.entries.keys()]) if (match(key)) this.delete(key);
+  }
+
+  /** Without refreshing recency. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
   clear(): void {
     this.entries.clear();
     this.totalWeight = 0;

@@ -1,26 +1,32 @@
 // The sandboxed training processor: BullMQ runs the compiled file in a child process, so the CPU-bound
 // training never starves the parent's event loop (which renews the job lock). One job at a time per child.
-//
-// Outcomes, as BullMQ sees them:
-//   completed                                   model record completed
-//   UnrecoverableError 'cancelled ...'          user cancel: no retry, record cancelled, checkpoints kept
-//   UnrecoverableError <user-facing message>    bad spec/data, divergence: no retry, record failed
-//   WaitingError after moveToWait               worker shutdown: back to the wait list, resumed by the next worker
-//   any other error                             retried with backoff; the retry resumes from the last checkpoint
+// As BullMQ's guides have it, the processor only returns or throws; the job's state is its status:
+//   return                                    completed
+//   UnrecoverableError 'cancelled ...'        user cancel: no retry, checkpoints kept
+//   UnrecoverableError <what to change>       bad spec/data, divergence, too large, dataset gone: no retry
+//   WaitingError after moveToWait             worker shutdown: back to the wait list, resumed by the next worker
+//   any other error                           retried with backoff; the retry resumes from the last checkpoint
+// Every epoch: the checkpoint is saved, then its metrics appended to the model's epoch log, then
+// retention prunes, then progress is reported, so progress never claims an epoch a restart could lose.
 import { UnrecoverableError, WaitingError, type SandboxedJob } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../config/config.js';
+import { REDACT_PATHS } from '../config/log-redaction.js';
 import { configureBuiltins } from '../datasets/builtin.js';
 import { getDatasetData } from '../datasets/dataset-service.js';
-import { DatasetError } from '../datasets/errors.js';
-import { initBackend, train, type TrainingProgress } from '../model/index.js';
-import { SpecError, TrainingCancelledError, TrainingDivergedError } from '../model/errors.js';
+import { initBackend, parameterCount, resolveTraining, train, type TrainingProgress } from '../model/index.js';
+import { TrainingCancelledError } from '../model/errors.js';
 import type { EpochMetrics } from '../schemas/checkpoint.js';
 import type { TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { TrainingState } from '../schemas/checkpoint.js';
 import { createFsStore } from '../store/fs-store.js';
-import type { Store } from '../store/store.js';
+import type { RetentionPolicy, Store } from '../store/store.js';
 import { createWorkerConnection } from '../queue/connection.js';
 import { ABORT_SHUTDOWN, CANCELLED_REASON_PREFIX, cancelMarkerKey } from '../queue/names.js';
+import { withTimeout } from '../util/with-timeout.js';
+import { DatasetMissingError, classifyFailure } from './job-errors.js';
 
 /** Batch-level progress reaches Redis at most this often; epoch ends always do. */
 const PROGRESS_INTERVAL_MS = 500;
@@ -30,6 +36,7 @@ interface ChildContext {
   store: Store;
   backend: string;
   redis: Redis | null;
+  logger: Logger;
 }
 
 let context: Promise<ChildContext> | null = null;
@@ -38,15 +45,23 @@ let context: Promise<ChildContext> | null = null;
 // expires, so an orphan must not keep training and writing beside the resumed run.
 process.once('disconnect', () => process.exit(1));
 
-/** Once per child process: configuration, TF.js backend, store, a Redis client for the cancel marker. */
+/**
+ * Once per child process: configuration, a logger (pino on stdout, which BullMQ pipes into the worker's
+ * own output), the TF.js backend, the store, a Redis client for the cancel marker.
+ */
 function childContext(): Promise<ChildContext> {
   context ??= (async () => {
     const config = loadConfig(process.env);
     configureBuiltins({ fashionMnistDir: config.FASHION_MNIST_DIR });
+    const logger = pino({
+      level: config.LOG_LEVEL,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid, component: 'training-child' },
+    });
     const { backend } = await initBackend(config.TFJS_BACKEND);
     const store = await createFsStore(config.DATA_DIR);
-    const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, undefined, 'bn-processor') : null;
-    return { store, backend, redis };
+    const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, logger, 'bn-processor') : null;
+    return { store, backend, redis, logger };
   })().catch((err: unknown) => {
     context = null; // let the next job try again
     throw err;
@@ -55,32 +70,41 @@ function childContext(): Promise<ChildContext> {
 }
 
 /** True when the job was cancelled while queued. Unknown (Redis trouble) counts as not cancelled: the worker's sweep catches it. */
-async function cancelledBeforeStart(redis: Redis | null, jobId: string): Promise<boolean> {
+async function cancelledBeforeStart(redis: Redis | null, jobId: string, log: Logger): Promise<boolean> {
   if (!redis) return false;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const found = await Promise.race([
-      redis.exists(cancelMarkerKey(jobId)),
-      new Promise<number>((resolve) => (timer = setTimeout(() => resolve(0), MARKER_CHECK_TIMEOUT_MS))),
-    ]);
-    return found === 1;
-  } catch {
+    return (await withTimeout(redis.exists(cancelMarkerKey(jobId)), MARKER_CHECK_TIMEOUT_MS, 'reading the cancel marker')) === 1;
+  } catch (err) {
+    log.warn({ err }, 'could not read the cancel marker; starting (the worker sweep stops a cancelled job)');
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
-function unrecoverable(message: string): UnrecoverableError {
-  return new UnrecoverableError(message);
+/** The newest checkpoint that has its training state (only the newest keeps one), to resume from. */
+async function resumePoint(store: Store, modelId: string, log: Logger): Promise<{ checkpoint: Checkpoint; state: TrainingState } | undefined> {
+  const epoch = await store.resolveEpoch(modelId, 'latest');
+  if (epoch === null) return undefined;
+  const [checkpoint, state] = await Promise.all([store.getCheckpoint(modelId, epoch), store.getTrainingState(modelId, epoch)]);
+  if (checkpoint && state) return { checkpoint, state };
+  log.warn({ epoch }, 'the newest checkpoint has no training state; training starts over (saved epochs are kept as they are)');
+  return undefined;
 }
 
-function cancelledMessage(lastSavedEpoch: number): string {
-  return `${CANCELLED_REASON_PREFIX} by request; last saved epoch ${lastSavedEpoch}`;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function progressAt(metrics: EpochMetrics | undefined, epochs: number, batches: number, lastSavedEpoch: number, backend: string): TrainingJobProgress {
+  const epoch = metrics?.epoch ?? 0;
+  return {
+    epoch,
+    epochs,
+    batch: metrics ? batches : 0,
+    batches,
+    loss: metrics?.loss,
+    valLoss: metrics?.valLoss,
+    accuracy: metrics?.accuracy,
+    valAccuracy: metrics?.valAccuracy,
+    samplesPerSecond: metrics?.samplesPerSecond,
+    lastSavedEpoch,
+    backend,
+  };
 }
 
 export default async function trainingProcessor(
@@ -89,176 +113,111 @@ export default async function trainingProcessor(
   signal?: AbortSignal,
 ): Promise<{ epochs: number; backend: string; lastSavedEpoch: number }> {
   const payload = job.data;
-  const { modelId, training } = payload;
+  const { modelId, spec } = payload;
+  // Resolved again: a job queued by an earlier version lacks the options added since (their defaults apply).
+  const training = resolveTraining(payload.training);
   const ctx = await childContext();
-  const { store } = ctx;
-  const now = () => new Date().toISOString();
-
-  if (await cancelledBeforeStart(ctx.redis, String(job.id))) {
-    await store.updateModel(modelId, { status: 'cancelled', updatedAt: now() }).catch(() => null);
-    throw unrecoverable(`${CANCELLED_REASON_PREFIX} by request before it started`);
-  }
-
-  // The API writes the record at submission; a job queued by other means still gets one.
-  const existing = await store.getModel(modelId);
-  if (existing) {
-    await store.updateModel(modelId, { status: 'running', error: undefined, updatedAt: now() });
-  } else {
-    await store.putModel({
-      modelId,
-      jobId: String(job.id),
-      datasetId: payload.datasetId,
-      status: 'running',
-      spec: payload.spec,
-      training,
-      createdAt: payload.submittedAt,
-      updatedAt: now(),
-    });
-  }
-
+  const { store, backend } = ctx;
+  const log = ctx.logger.child({ jobId: String(job.id), modelId, attempt: job.attemptsStarted });
+  const policy: RetentionPolicy = { ...training.checkpoints, by: training.validationSplit > 0 ? 'valLoss' : 'loss' };
   let lastSavedEpoch = 0;
-  let history: EpochMetrics[] = [];
   let sentAt = 0;
-  let batches = 0;
-  let last: TrainingJobProgress | null = null;
 
   const report = async (p: TrainingJobProgress) => {
-    last = p;
     sentAt = Date.now();
     await job.updateProgress(p as unknown as object);
   };
 
+  const prune = async () => {
+    const pruned = await store.pruneCheckpoints(modelId, policy);
+    if (pruned.length > 0) log.debug({ pruned }, 'retention removed checkpoints');
+  };
+
   try {
-    const data = await getDatasetData(store, payload.datasetId);
-    if (!data) {
-      throw new DatasetError(
-        'datasetId',
-        `dataset ${JSON.stringify(payload.datasetId)} does not exist (any more); upload it again or use a builtin:* dataset`,
-      );
+    if (await cancelledBeforeStart(ctx.redis, String(job.id), log)) {
+      throw new UnrecoverableError(`${CANCELLED_REASON_PREFIX} by request before it started`);
     }
+    // The API writes the record at submission; a job queued by other means still gets one.
+    if (!(await store.getModel(modelId))) {
+      const now = new Date().toISOString();
+      await store.putModel({ modelId, jobId: String(job.id), datasetId: payload.datasetId, spec, training, createdAt: payload.submittedAt ?? now, updatedAt: now });
+    }
+    const data = await getDatasetData(store, payload.datasetId);
+    if (!data) throw new DatasetMissingError(payload.datasetId);
 
     // Resume after the newest complete checkpoint: a retried or interrupted job continues, it does not restart.
-    let resume: Parameters<typeof train>[0]['resume'];
-    const checkpoint = await store.getCheckpoint(modelId, 'latest');
-    if (checkpoint) {
-      const state = await store.getTrainingState(modelId, checkpoint.epoch);
-      if (state) {
-        resume = { checkpoint, state };
-        lastSavedEpoch = checkpoint.epoch;
-        history = state.history.filter((h) => h.epoch <= checkpoint.epoch);
-        await job.log(`resuming after the checkpoint of epoch ${checkpoint.epoch}`);
-      }
+    const resume = await resumePoint(store, modelId, log);
+    lastSavedEpoch = resume?.checkpoint.epoch ?? 0;
+    const history = await store.reconcileEpochs(modelId, lastSavedEpoch, resume?.checkpoint.metrics);
+    if (history.length !== lastSavedEpoch) {
+      log.warn({ lastSavedEpoch, logged: history.length }, 'the epoch log misses epochs it cannot recover; their metrics are lost');
     }
 
     if (resume && lastSavedEpoch >= training.epochs) {
       // Finished before the previous attempt could report it: nothing left to train.
-      const m = resume.checkpoint.metrics;
-      await report(progressFrom(m.epoch, training.epochs, m, ctx.backend, lastSavedEpoch, history));
-    } else {
-      if (signal?.aborted) throw new TrainingCancelledError(lastSavedEpoch);
-      const prev = history[history.length - 1];
-      await report(progressFrom(lastSavedEpoch, training.epochs, prev, ctx.backend, lastSavedEpoch, history));
-      await train({
-        modelId,
-        spec: payload.spec,
-        training,
-        // The training part only: a test part is held out for evaluation.
-        data: data.train,
-        resume,
-        signal,
-        onCheckpoint: async (saved) => {
-          // Stored first: progress never claims an epoch that a restart could not resume from.
-          await store.putCheckpoint(saved.checkpoint, saved.state, saved.artifacts);
-          lastSavedEpoch = saved.checkpoint.epoch;
-          history = saved.state.history;
-          const m = saved.checkpoint.metrics;
-          await report(
-            progressFrom(m.epoch, training.epochs, m, saved.checkpoint.backend, lastSavedEpoch, history, batches),
-          );
-        },
-        onProgress: async (p: TrainingProgress) => {
-          if (p.kind === 'epoch' && batches !== p.batches && last) {
-            // The first epoch end tells how many batches an epoch has; onCheckpoint ran before it knew.
-            batches = p.batches;
-            await report({ ...last, batch: p.batches, batches });
-            return;
-          }
-          // Epoch ends are reported by onCheckpoint, with the stored epoch; only batches remain.
-          if (p.kind !== 'batch' || Date.now() - sentAt < PROGRESS_INTERVAL_MS) return;
-          await report({
-            epoch: p.epoch - 1,
-            epochs: p.epochs,
-            batch: p.batch,
-            batches: p.batches,
-            loss: p.loss,
-            accuracy: p.accuracy,
-            valLoss: last?.valLoss,
-            valAccuracy: last?.valAccuracy,
-            samplesPerSecond: p.samplesPerSecond,
-            lastSavedEpoch,
-            backend: ctx.backend,
-            history,
-          });
-        },
-      });
+      await report(progressAt(resume.checkpoint.metrics, training.epochs, 0, lastSavedEpoch, backend));
+      log.info({ lastSavedEpoch }, 'every epoch was trained already');
+      return { epochs: training.epochs, backend, lastSavedEpoch };
     }
-    await store.updateModel(modelId, { status: 'completed', error: undefined, updatedAt: now() });
-    return { epochs: training.epochs, backend: ctx.backend, lastSavedEpoch };
+    if (signal?.aborted) throw new TrainingCancelledError(lastSavedEpoch);
+    if (resume) {
+      log.info({ epoch: lastSavedEpoch }, 'resuming after the checkpoint of this epoch');
+      await job.log(`resuming after the checkpoint of epoch ${lastSavedEpoch}`);
+    }
+    await train({
+      modelId,
+      spec,
+      training,
+      // The training part only: a test part is held out for evaluation.
+      data: data.train,
+      resume,
+      signal,
+      onStart: async ({ startEpoch, batches }) => {
+        log.info({ fromEpoch: startEpoch + 1, epochs: training.epochs, batches, backend }, 'training starts');
+        await report(progressAt(resume?.checkpoint.metrics, training.epochs, batches, lastSavedEpoch, backend));
+      },
+      onCheckpoint: async (saved) => {
+        // Stored first: neither the log nor progress ever claims an epoch that a restart could not resume from.
+        await store.putCheckpoint(saved.checkpoint, saved.state, saved.tfjs);
+        lastSavedEpoch = saved.checkpoint.epoch;
+        await store.appendEpoch(modelId, saved.checkpoint.metrics);
+        await prune();
+        await report(progressAt(saved.checkpoint.metrics, training.epochs, saved.batches, lastSavedEpoch, saved.checkpoint.backend));
+      },
+      onProgress: async (p: TrainingProgress) => {
+        if (Date.now() - sentAt < PROGRESS_INTERVAL_MS) return;
+        await report({
+          epoch: p.epoch - 1,
+          epochs: p.epochs,
+          batch: p.batch,
+          batches: p.batches,
+          loss: p.loss,
+          accuracy: p.accuracy,
+          samplesPerSecond: p.samplesPerSecond,
+          lastSavedEpoch,
+          backend,
+        });
+      },
+    });
+    // Retention skips an epoch while aliases are being changed: the last word is here.
+    await prune();
+    log.info({ epochs: training.epochs }, 'every epoch trained and saved');
+    return { epochs: training.epochs, backend, lastSavedEpoch };
   } catch (err) {
     if (signal?.aborted || err instanceof TrainingCancelledError) {
       if (signal?.reason === ABORT_SHUTDOWN) {
         // Worker shutdown: not the job's fault. Back to the front of the wait list without using up an
         // attempt; the next worker resumes from the checkpoint already stored.
-        await store.updateModel(modelId, { status: 'queued', updatedAt: now() }).catch(() => null);
+        log.info({ lastSavedEpoch }, 'worker shutting down; the job goes back to the queue');
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      await store.updateModel(modelId, { status: 'cancelled', updatedAt: now() }).catch(() => null);
-      throw unrecoverable(cancelledMessage(lastSavedEpoch));
+      log.info({ lastSavedEpoch }, 'training cancelled by request');
+      throw new UnrecoverableError(`${CANCELLED_REASON_PREFIX} by request; last saved epoch ${lastSavedEpoch}`);
     }
-    if (
-      err instanceof SpecError ||
-      err instanceof TrainingDivergedError ||
-      err instanceof DatasetError
-    ) {
-      await store.updateModel(modelId, { status: 'failed', error: err.message, updatedAt: now() }).catch(() => null);
-      throw unrecoverable(err.message);
-    }
-    // Transient (I/O, memory, a bug): BullMQ retries with backoff while attempts remain.
-    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const patch = finalAttempt
-      ? { status: 'failed' as const, error: messageOf(err), updatedAt: now() }
-      : { status: 'queued' as const, updatedAt: now() };
-    await store.updateModel(modelId, patch).catch(() => null);
-    throw err;
+    const failure = classifyFailure(err, { parameters: parameterCount(spec) });
+    const final = failure instanceof UnrecoverableError;
+    log.error({ err, reason: failure.message, lastSavedEpoch }, final ? 'training job failed; not retried' : 'training attempt failed; retried while attempts remain');
+    throw failure;
   }
-}
-
-/** Progress at an epoch boundary; m undefined before the first epoch. */
-function progressFrom(
-  epoch: number,
-  epochs: number,
-  m: EpochMetrics | undefined,
-  backend: string,
-  lastSavedEpoch: number,
-  history: EpochMetrics[],
-  batches = 0,
-): TrainingJobProgress {
-  if (!m) {
-    return { epoch, epochs, batch: 0, batches, loss: 0, samplesPerSecond: 0, lastSavedEpoch, backend, history };
-  }
-  return {
-    epoch,
-    epochs,
-    batch: batches,
-    batches,
-    loss: m.loss,
-    valLoss: m.valLoss,
-    accuracy: m.accuracy,
-    valAccuracy: m.valAccuracy,
-    samplesPerSecond: m.samplesPerSecond,
-    lastSavedEpoch,
-    backend,
-    history,
-  };
 }

@@ -100,7 +100,7 @@ export async function startWorker({ config, logger }: StartWorkerOptions): Promi
   subscriber.subscribe(CANCEL_CHANNEL).catch((err: Error) => log.warn({ err: err.message }, 'cancel channel not subscribed'));
 
   // Lazy client: make sure it connects for the sweep (a rejection only means it already is connecting).
-  connection.connect().catch(() => undefined);
+  connection.connect().catch((err: Error) => log.debug({ err: err.message }, 'worker connection: connect() refused (already connecting)'));
   const sweep = setInterval(() => {
     if (active.size === 0 || connection.status !== 'ready') return;
     const ids = [...active];
@@ -109,7 +109,7 @@ export async function startWorker({ config, logger }: StartWorkerOptions): Promi
     pipeline
       .exec()
       .then((results) => results?.forEach(([, found], i) => found === 1 && cancel(ids[i], 'sweep')))
-      .catch(() => undefined);
+      .catch((err: Error) => log.debug({ err: err.message }, 'cancel sweep skipped (Redis did not answer)'));
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
 

@@ -3,6 +3,8 @@
 import type { CheckpointDocument, CheckpointLayer } from '../../src/schemas/checkpoint.js';
 import type { TaskName } from '../../src/schemas/model-spec.js';
 import { makeCheckpoint } from './make-checkpoint.js';
+import { fromDocument } from '../../src/checkpoint/document.js';
+import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
 
 export const W0 = [[1, -1], [0.5, 2]];
 export const BN = { gamma: [2, 0.5], beta: [0.1, -0.2], movingMean: [0.5, -1], movingVariance: [4, 0.25], epsilon: 0.001 };
@@ -18,7 +20,7 @@ export const LABELS: Record<TaskName, number[]> = {
   regression: [0.5, -1, 2, 3.5, 0, 1, -2],
 };
 
-export function knownCheckpoint(task: TaskName): CheckpointDocument {
+export function knownCheckpoint(task: TaskName): Checkpoint {
   const base = makeCheckpoint({ inputDim: 2, hidden: [2], task, classes: 3 });
   const out = OUT[task];
   const layers: CheckpointLayer[] = [
@@ -28,7 +30,7 @@ export function knownCheckpoint(task: TaskName): CheckpointDocument {
     { type: 'dense', name: 'dense_out', kernel: out.kernel, bias: out.bias },
     { type: 'activation', name: 'activation_out', fn: out.fn },
   ];
-  return { ...base, layers };
+  return fromDocument({ ...base, layers });
 }
 
 /** The network's logits for one row, written out: x W0, BN with the moving statistics, relu, W1 + b. */

@@ -7,6 +7,8 @@
 import { CHECKPOINT_FORMAT, type CheckpointDocument, type CheckpointLayer } from '../../src/schemas/checkpoint.js';
 import type { ActivationName, ModelSpec, TaskName } from '../../src/schemas/model-spec.js';
 import { createPrng, type Prng } from '../../src/util/prng.js';
+import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
+import { fromDocument } from '../../src/checkpoint/document.js';
 
 export interface CheckpointOptions {
   inputDim: number;
@@ -94,10 +96,16 @@ export function makeCheckpoint(opts: CheckpointOptions): CheckpointDocument {
       shuffle: true,
       seed,
       progressEveryBatches: 0,
+      checkpoints: { keepLast: 20, keepBest: 1 },
     },
     metrics: { epoch: 1, loss: 0.5, samplesPerSecond: 1000, durationMs: 1 },
     layers,
   };
+}
+
+/** The checkpoint of makeCheckpoint in memory (what the engines load). */
+export function makeFrozen(opts: CheckpointOptions): Checkpoint {
+  return fromDocument(makeCheckpoint(opts));
 }
 
 /** Random input rows, float64, roughly unit scale. */

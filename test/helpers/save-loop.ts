@@ -5,23 +5,18 @@
 // The content of every epoch is a pure function of (modelId, epoch), so the parent can check it bit for bit.
 import { fileURLToPath } from 'node:url';
 import { createFsStore } from '../../src/store/fs-store.js';
-import {
-  CHECKPOINT_FORMAT,
-  TRAINING_STATE_FORMAT,
-  type CheckpointDocument,
-  type TfjsArtifacts,
-  type TrainingState,
-} from '../../src/schemas/checkpoint.js';
+import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type TfjsModelJson, type TrainingState } from '../../src/schemas/checkpoint.js';
+import { namedTensors, type Checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { createPrng } from '../../src/util/prng.js';
 
-/** Kernel of WIDTH x WIDTH floats: ~2 MB of JSON per document, as much again in the training state. */
-export const WIDTH = 320;
+/** Kernel of WIDTH x WIDTH floats: 1 MiB of weights per checkpoint, as much again in the training state. */
+export const WIDTH = 512;
 
-const vec = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
+const vec = (n: number, f: () => number): Float32Array => Float32Array.from({ length: n }, f);
 
-export function loopCheckpoint(modelId: string, epoch: number): CheckpointDocument {
+export function loopCheckpoint(modelId: string, epoch: number): Checkpoint {
   const p = createPrng(epoch * 7919 + 13);
-  const f = () => Math.fround(p.uniform(-1, 1));
+  const f = () => p.uniform(-1, 1);
   return {
     format: CHECKPOINT_FORMAT,
     modelId,
@@ -46,10 +41,11 @@ export function loopCheckpoint(modelId: string, epoch: number): CheckpointDocume
       shuffle: true,
       seed: 1,
       progressEveryBatches: 0,
+      checkpoints: { keepLast: 1_000_000, keepBest: 0 },
     },
     metrics: { epoch, loss: 1 / epoch, samplesPerSecond: 1000, durationMs: 10 },
     layers: [
-      { type: 'dense', name: 'dense_0', kernel: vec(WIDTH, () => vec(WIDTH, f)) },
+      { type: 'dense', name: 'dense_0', inputs: WIDTH, units: WIDTH, kernel: vec(WIDTH * WIDTH, f) },
       {
         type: 'batchNorm',
         name: 'batch_normalization_0',
@@ -62,7 +58,7 @@ export function loopCheckpoint(modelId: string, epoch: number): CheckpointDocume
         varianceEstimator: 'biased',
       },
       { type: 'activation', name: 'activation_0', fn: 'relu' },
-      { type: 'dense', name: 'dense_out', kernel: vec(WIDTH, () => [f()]), bias: [f()] },
+      { type: 'dense', name: 'dense_out', inputs: WIDTH, units: 1, kernel: vec(WIDTH, f), bias: vec(1, f) },
       { type: 'activation', name: 'activation_out', fn: 'sigmoid' },
     ],
   };
@@ -74,22 +70,17 @@ export function loopState(modelId: string, epoch: number): TrainingState {
     format: TRAINING_STATE_FORMAT,
     modelId,
     epoch,
-    history: Array.from({ length: epoch }, (_, i) => ({ epoch: i + 1, loss: 1 / (i + 1), samplesPerSecond: 1000, durationMs: 10 })),
     optimizer: {
       type: 'adam',
-      weights: [{ name: 'm', shape: [WIDTH, WIDTH], values: vec(WIDTH * WIDTH, () => Math.fround(p.uniform(-1, 1))) }],
+      iterations: epoch * 100,
+      slots: [{ name: 'dense_0/kernel/m', shape: [WIDTH, WIDTH], values: vec(WIDTH * WIDTH, () => p.uniform(-1, 1)) }],
     },
   };
 }
 
-export function loopArtifacts(epoch: number): TfjsArtifacts {
-  const p = createPrng(epoch * 31 + 5);
-  const floats = new Float32Array(WIDTH * WIDTH + 4 * WIDTH);
-  for (let i = 0; i < floats.length; i++) floats[i] = p.uniform(-1, 1);
-  return {
-    modelJson: { format: 'layers-model', modelTopology: { epoch }, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] },
-    weightsBin: new Uint8Array(floats.buffer),
-  };
+export function loopTfjs(checkpoint: Checkpoint): TfjsModelJson {
+  const weights = namedTensors(checkpoint.layers).map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' }));
+  return { format: 'layers-model', modelTopology: { width: WIDTH }, weightsManifest: [{ paths: ['weights.bin'], weights }] };
 }
 
 async function main(): Promise<void> {
@@ -97,15 +88,19 @@ async function main(): Promise<void> {
   const first = Number(firstArg);
   const last = lastArg === undefined ? Number.MAX_SAFE_INTEGER : Number(lastArg);
   const store = await createFsStore(dataDir);
+  // Checkpoints belong to a model: its record comes first (the store refuses to save for a deleted one).
+  if (!(await store.getModel(modelId))) {
+    const c = loopCheckpoint(modelId, 1);
+    await store.putModel({ modelId, jobId: `job_${modelId}`, datasetId: 'builtin:blobs', spec: c.spec, training: c.training, createdAt: c.createdAt, updatedAt: c.createdAt });
+  }
   process.stdout.write('ready\n');
   for (let epoch = first; epoch <= last; epoch++) {
-    // Built before "begin": the parent's kill should land in the store's writes, not in our JSON building.
+    // Built before "begin": the parent's kill should land in the store's writes, not in building the values.
     const doc = loopCheckpoint(modelId, epoch);
     const state = loopState(modelId, epoch);
-    const artifacts = loopArtifacts(epoch);
     const t0 = performance.now();
     process.stdout.write(`begin ${epoch}\n`);
-    await store.putCheckpoint(doc, state, artifacts);
+    await store.putCheckpoint(doc, state, loopTfjs(doc));
     process.stdout.write(`saved ${epoch} ${(performance.now() - t0).toFixed(1)}\n`);
   }
 }

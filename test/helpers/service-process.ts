@@ -390,6 +390,7 @@ export interface JobStatusBody {
   modelId: string;
   status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
   progress: { epoch: number; epochs: number; lastSavedEpoch: number; [k: string]: unknown };
+  /** present in GET /v1/training-jobs/:jobId (the model's epoch log) */
   history: { epoch: number; loss: number; [k: string]: unknown }[];
   error?: string;
   attempts: number;
@@ -437,12 +438,15 @@ export async function waitForJob(
 
 export const isFinished = (s: JobStatusBody) => s.status === 'completed' || s.status === 'failed' || s.status === 'cancelled';
 
-/** A small, quick network on builtin:blobs. */
+/**
+ * A small, quick network on builtin:blobs. Every checkpoint is kept (the fault tests check the unbroken
+ * sequence 1..N on disk; retention has tests of its own).
+ */
 export function smallJob(epochs: number, seed = 1, extra: { model?: object; training?: object } = {}) {
   return {
     datasetId: 'builtin:blobs',
     model: { hidden: [32], task: 'binary', ...extra.model },
-    training: { epochs, batchSize: 32, seed, ...extra.training },
+    training: { epochs, batchSize: 32, seed, checkpoints: { keepLast: 100_000 }, ...extra.training },
   };
 }
 
@@ -469,6 +473,7 @@ export async function checkpointsOnDisk(dataDir: string, modelId: string): Promi
       continue;
     }
     const file = path.join(dir, name, 'checkpoint.json');
+    // checkpoint.json is the document without its values (they are in weights.bin beside it).
     const text = await fs.readFile(file, 'utf8');
     const doc = JSON.parse(text) as CheckpointOnDisk['doc'];
     const st = await fs.stat(file);

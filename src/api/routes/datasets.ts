@@ -1,23 +1,24 @@
 // Datasets: uploads as JSON ({features, labels}), as a text/csv body (?label=<column>) or as files in a
-// multipart/form-data form (CSV, NPY or IDX, gzip allowed, with an optional test part), and their info.
+// multipart/form-data form (CSV, NPY or IDX, gzip allowed, with an optional test part), their info, the
+// list, and deletion (refused while a queued or running job uses the dataset).
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DatasetInfo, DatasetUpload } from '../../schemas/dataset.js';
 import { createDatasetFromUpload, getDatasetInfo, missingDatasetMessage, startUpload } from '../../datasets/dataset-service.js';
+import { builtinInfo, isBuiltinId, listBuiltinIds } from '../../datasets/builtin.js';
 import { DatasetError, DatasetTooLargeError } from '../../datasets/errors.js';
 import { counted } from '../../datasets/formats/source.js';
 import { FILE_FIELDS, VALUE_FIELDS, isFileField, isValueField, type UploadSession } from '../../datasets/upload.js';
-import type { DatasetLimits } from '../../datasets/validate.js';
-import type { Config } from '../../config/config.js';
+import { datasetLimits } from '../../config/config.js';
+import { PageQuery, newestFirst, page } from '../pagination.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { MULTIPART_FIELD_BYTES } from '../plugins/external/multipart.js';
-import { DATASET_ID_PATTERN, commonErrors, described, pickErrors } from './schemas.js';
+import { DATASET_ID_PATTERN, DatasetList, commonErrors, described, pickErrors } from './schemas.js';
 
-export function datasetLimits(config: Config): DatasetLimits {
-  return { maxRows: config.MAX_ROWS, maxFeatures: config.MAX_FEATURES, maxBytes: config.MAX_DATASET_BYTES };
-}
+const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
+const position = (d: DatasetInfo) => ({ createdAt: d.createdAt, id: d.id });
 
 const UploadQuery = Type.Object(
   {
@@ -199,6 +200,54 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       }
       request.log.info({ datasetId: info.id, rows: info.rows, testRows: info.test?.rows, features: info.features }, 'dataset stored');
       return reply.code(201).header('location', `/v1/datasets/${encodeURIComponent(info.id)}`).send(info);
+    },
+  );
+
+  app.get(
+    '/v1/datasets',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'List datasets, newest first (paginated): the uploaded ones, then the built-in ones',
+        querystring: ListQuery,
+        response: { 200: described(DatasetList, 'Datasets, newest first'), ...commonErrors, ...pickErrors(400) },
+      },
+    },
+    async (request) => {
+      const builtins = (await Promise.all(listBuiltinIds().map((id) => builtinInfo(id)))).filter((d) => d !== null);
+      const all = [...(await app.store.listDatasets()), ...builtins].sort(newestFirst(position));
+      const { items, nextCursor } = page(all, request.query, position);
+      return { datasets: items, ...(nextCursor && { nextCursor }) };
+    },
+  );
+
+  app.delete(
+    '/v1/datasets/:id',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete an uploaded dataset (409 while a queued or running job uses it)',
+        description:
+          'Models trained on it keep their checkpoints; a job queued after the deletion fails at once saying the ' +
+          'dataset is gone. Built-in datasets cannot be deleted. 503 while Redis is unreachable: whether a job ' +
+          'uses the dataset cannot be told.',
+        params: DatasetParams,
+        response: { 204: { description: 'Deleted', type: 'null' }, ...commonErrors, ...pickErrors(400, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (isBuiltinId(id)) throw new ApiError(400, `${id} is built in and cannot be deleted`, 'id');
+      if (!(await app.store.getDatasetInfo(id))) throw new ApiError(404, `no dataset ${id}; list datasets with GET /v1/datasets`, 'id');
+      const users = (await app.store.listModels()).filter((m) => m.datasetId === id);
+      const statuses = await app.queue.getStatuses(users.map((m) => m.jobId));
+      const busy = [...statuses.values()].find((s) => s.status === 'queued' || s.status === 'running');
+      if (busy) {
+        throw new ApiError(409, `dataset ${id} is used by training job ${busy.jobId} (${busy.status}); cancel it or wait for it to finish`, 'id');
+      }
+      await app.store.deleteDataset(id);
+      request.log.info({ datasetId: id }, 'dataset deleted');
+      return reply.code(204).send(null);
     },
   );
 

@@ -38,15 +38,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (!DATASET_ID.test(datasetId)) {
         throw new ApiError(400, `datasetId ${JSON.stringify(datasetId)} is not a dataset id (ds_... or builtin:...)`, 'datasetId');
       }
-      const record = await store.getModel(modelId);
-      if (!record) throw new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
-      const doc = await store.getCheckpoint(modelId, checkpoint);
-      if (!doc) {
-        if (checkpoint === 'latest') {
-          throw new ApiError(409, `model ${modelId} has no checkpoint yet (job ${record.jobId} is ${record.status}); the first one is saved after epoch 1`);
-        }
-        throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${checkpoint}; see GET /v1/models/${modelId}`, 'checkpoint');
-      }
+      if (!(await store.getModel(modelId))) throw new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
+      const epoch = await store.resolveEpoch(modelId, checkpoint);
+      const doc = epoch === null ? null : await store.getCheckpoint(modelId, epoch);
+      // 409 while its job has saved nothing yet (saying what the job is doing), 404 for an unknown epoch
+      if (!doc) throw await app.modelCache.missing(modelId, checkpoint);
       const info = await getDatasetInfo(store, datasetId);
       if (!info) throw new ApiError(404, await missingDatasetMessage(datasetId), 'datasetId');
       if (split === 'test' && !info.test) {

@@ -1,26 +1,40 @@
-// Trained models: records, checkpoint documents (every weight and BN statistic, in forward order) and the
-// standard TF.js artifacts, so a model can be inspected, recomputed by hand or loaded elsewhere.
+// Trained models: records with their job's status, checkpoint documents (every weight and BN statistic,
+// in forward order, streamed), the per-epoch history, the standard TF.js and ONNX artifacts, deletion.
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CheckpointDocument } from '../../schemas/checkpoint.js';
+import { documentChunks } from '../../checkpoint/document.js';
 import { checkpointToOnnx } from '../../inference/index.js';
 import type { ModelRecord } from '../../store/store.js';
+import { deleteModel } from '../../training-jobs/delete-model.js';
+import { modelStatuses } from '../model-status.js';
+import { PageQuery, newestFirst, page } from '../pagination.js';
 import { ApiError } from '../plugins/app/errors.js';
-import { CheckpointParams, ModelDetail, ModelIdParams, ModelList, commonErrors, content, described, pickErrors } from './schemas.js';
+import {
+  CheckpointParams,
+  ModelDetail,
+  ModelHistory,
+  ModelIdParams,
+  ModelList,
+  commonErrors,
+  content,
+  described,
+  pickErrors,
+} from './schemas.js';
 
-const ListQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'At most this many (1-9999, default 100), newest first' })) },
-  { additionalProperties: false },
-);
+const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
 
 const CheckpointQuery = Type.Object(
   { include: Type.Optional(Type.Enum(['bn'], { description: 'bn: only the batchNorm layers' })) },
   { additionalProperties: false },
 );
 
+const position = (r: ModelRecord) => ({ createdAt: r.createdAt, id: r.modelId });
+
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store } = app;
+  const { store, queue, modelCache } = app;
 
   async function modelOr404(modelId: string): Promise<ModelRecord> {
     const record = await store.getModel(modelId);
@@ -28,18 +42,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return record;
   }
 
-  /** Epoch number for `latest` or a number string; 404/409 when there is none. */
-  async function resolveEpoch(modelId: string, epoch: string): Promise<number> {
-    if (epoch !== 'latest') return Number(epoch);
-    const list = await store.listCheckpoints(modelId);
-    if (list.length > 0) return list[list.length - 1].epoch;
-    const record = await modelOr404(modelId);
-    throw new ApiError(409, `model ${modelId} has no checkpoint yet (its job is ${record.status})`, 'epoch');
-  }
-
-  async function checkpointMissing(modelId: string, epoch: number): Promise<never> {
-    await modelOr404(modelId);
-    throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${epoch}; see GET /v1/models/${modelId}`, 'epoch');
+  /** The epoch `latest`, an alias or a number names (one way: the store resolves it); 404/409 when there is none. */
+  async function resolveEpoch(modelId: string, ref: string): Promise<number> {
+    const epoch = await store.resolveEpoch(modelId, ref === 'latest' ? 'latest' : Number(ref));
+    if (epoch !== null) return epoch;
+    throw await modelCache.missing(modelId, ref === 'latest' ? 'latest' : Number(ref), 'epoch');
   }
 
   app.get(
@@ -47,20 +54,22 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['models'],
-        summary: 'List models, newest first',
+        summary: 'List models, newest first (paginated)',
+        description: "Each model with its job's status as the queue has it (unknown while Redis is unreachable).",
         querystring: ListQuery,
         response: { 200: described(ModelList, 'Models, newest first'), ...commonErrors, ...pickErrors(400) },
       },
     },
     async (request) => {
-      const limit = Number(request.query.limit ?? 100);
-      const records = (await store.listModels()).slice(0, limit);
+      const records = (await store.listModels()).sort(newestFirst(position));
+      const { items, nextCursor } = page(records, request.query, position);
+      const statusOf = await modelStatuses(queue, items.map((r) => r.jobId), request.log);
       return {
-        models: records.map((r) => ({
+        models: items.map((r) => ({
           modelId: r.modelId,
           jobId: r.jobId,
           datasetId: r.datasetId,
-          status: r.status,
+          ...statusOf(r.jobId),
           task: r.spec.task,
           inputDim: r.spec.inputDim,
           outputDim: r.spec.outputDim,
@@ -68,6 +77,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           createdAt: r.createdAt,
           updatedAt: r.updatedAt,
         })),
+        ...(nextCursor && { nextCursor }),
       };
     },
   );
@@ -77,29 +87,71 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['models'],
-        summary: 'A model: resolved spec, training options, checkpoints',
+        summary: "A model: its job's status, resolved spec, training options, kept checkpoints, aliases",
         params: ModelIdParams,
         response: { 200: described(ModelDetail, 'The model'), ...commonErrors, ...pickErrors(400, 404) },
       },
     },
     async (request) => {
       const record = await modelOr404(request.params.modelId);
-      const checkpoints = await store.listCheckpoints(record.modelId);
+      const [checkpoints, aliases, statusOf] = await Promise.all([
+        store.listCheckpoints(record.modelId),
+        store.getAliases(record.modelId),
+        modelStatuses(queue, [record.jobId], request.log),
+      ]);
       return {
         modelId: record.modelId,
         jobId: record.jobId,
         datasetId: record.datasetId,
-        status: record.status,
-        ...(record.error !== undefined && { error: record.error }),
+        ...statusOf(record.jobId),
         spec: record.spec,
         training: record.training,
         inputDim: record.spec.inputDim,
         outputDim: record.spec.outputDim,
         checkpoints,
         latestEpoch: checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].epoch : null,
+        aliases,
         createdAt: record.createdAt,
         updatedAt: record.updatedAt,
       };
+    },
+  );
+
+  app.get(
+    '/v1/models/:modelId/history',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'The metrics of every trained epoch (pruned checkpoints included)',
+        params: ModelIdParams,
+        response: { 200: described(ModelHistory, 'Every epoch, in order'), ...commonErrors, ...pickErrors(400, 404) },
+      },
+    },
+    async (request) => {
+      const record = await modelOr404(request.params.modelId);
+      return { modelId: record.modelId, epochs: (await store.readEpochs(record.modelId)).records };
+    },
+  );
+
+  app.delete(
+    '/v1/models/:modelId',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Delete a model: cancel its job, then remove its record, checkpoints and history',
+        description:
+          'A queued or running job is cancelled first (and awaited, bounded). The model then disappears at once ' +
+          '(GET and predictions answer 404 from then on; a prediction already reading it finishes), and its files ' +
+          'are removed. Other API processes stop serving it within a second. 503 while Redis is unreachable: ' +
+          'the job could not be stopped.',
+        params: ModelIdParams,
+        response: { 204: { description: 'Deleted', type: 'null' }, ...commonErrors, ...pickErrors(400, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const record = await modelOr404(request.params.modelId);
+      await deleteModel({ store, queue, modelCache, log: request.log }, record);
+      return reply.code(204).send(null);
     },
   );
 
@@ -112,7 +164,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Layers in forward order (dense, batchNorm, activation). At inference a batchNorm layer computes ' +
           'gamma * (h - movingMean) / sqrt(movingVariance + epsilon) + beta. `?include=bn` keeps only the ' +
-          'batchNorm layers.',
+          'batchNorm layers. Values are the float32 parameters written as JSON numbers (a round trip is ' +
+          'bit-identical); the document is streamed, whatever its size.',
         params: CheckpointParams,
         querystring: CheckpointQuery,
         response: { 200: described(CheckpointDocument, 'The checkpoint document'), ...commonErrors, ...pickErrors(400, 404, 409) },
@@ -121,11 +174,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { modelId } = request.params;
       const epoch = await resolveEpoch(modelId, request.params.epoch);
-      const doc = await store.getCheckpoint(modelId, epoch);
-      if (!doc) return checkpointMissing(modelId, epoch);
-      const out = request.query.include === 'bn' ? { ...doc, layers: doc.layers.filter((l) => l.type === 'batchNorm') } : doc;
-      // Serialised directly: the documents are large and already match the schema (the store wrote them).
-      return (reply as FastifyReply).type('application/json; charset=utf-8').send(JSON.stringify(out));
+      const checkpoint = await store.getCheckpoint(modelId, epoch);
+      if (!checkpoint) throw await modelCache.missing(modelId, epoch, 'epoch');
+      const chunks = documentChunks(checkpoint, { bnOnly: request.query.include === 'bn' });
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(Readable.from(chunks, { objectMode: false }));
     },
   );
 
@@ -152,7 +204,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const { modelId } = request.params;
         const epoch = await resolveEpoch(modelId, request.params.epoch);
         const bytes = await store.getArtifact(modelId, epoch, artifact);
-        if (!bytes) return checkpointMissing(modelId, epoch);
+        if (!bytes) throw await modelCache.missing(modelId, epoch, 'epoch');
         return reply.type(type).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       },
     );
@@ -167,7 +219,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Input x float32 [N, inputDim], output y float32 [N, outputDim]. Layers as in the checkpoint document: Gemm, ' +
           'BatchNormalization in inference mode with the moving mean and variance, activations. Written from the ' +
-          'document on request; the onnx prediction engine runs the same graph with each BN folded into its Gemm.',
+          'checkpoint on request; the onnx prediction engine runs the same graph with each BN folded into its Gemm.',
         params: CheckpointParams,
         response: {
           200: content('application/octet-stream', Type.String({ format: 'binary' }), 'ONNX ModelProto bytes'),
@@ -179,9 +231,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { modelId } = request.params;
       const epoch = await resolveEpoch(modelId, request.params.epoch);
-      const doc = await store.getCheckpoint(modelId, epoch);
-      if (!doc) return checkpointMissing(modelId, epoch);
-      const bytes = checkpointToOnnx(doc);
+      const checkpoint = await store.getCheckpoint(modelId, epoch);
+      if (!checkpoint) throw await modelCache.missing(modelId, epoch, 'epoch');
+      const bytes = checkpointToOnnx(checkpoint);
       return reply
         .type('application/octet-stream')
         .header('content-disposition', `attachment; filename="${modelId}-epoch-${epoch}.onnx"`)

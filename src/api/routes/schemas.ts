@@ -2,14 +2,21 @@
 import { Type, type TSchema } from 'typebox';
 import { ModelSpec, ResolvedTraining } from '../../schemas/model-spec.js';
 import { EpochMetrics } from '../../schemas/checkpoint.js';
-import { JobStatusName } from '../../schemas/job.js';
+import { DatasetInfo } from '../../schemas/dataset.js';
+import { JobStatus } from '../../schemas/job.js';
+import { NextCursor } from '../pagination.js';
 
 export const ErrorResponse = Type.Object(
   {
     statusCode: Type.Integer(),
     error: Type.String({ description: 'HTTP status text' }),
-    message: Type.String({ description: 'What went wrong and what to do about it' }),
+    message: Type.String({ description: 'What went wrong and what to do about it (the first field at fault, when there are several)' }),
     field: Type.Optional(Type.String({ description: 'The offending field, e.g. model.hidden[0], x, instances[3]' })),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }, { additionalProperties: false }), {
+        description: 'Every field at fault, the first one being `field` and `message`',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Every error has this shape' },
 );
@@ -26,6 +33,7 @@ export const errors = {
   400: E('Invalid request; `field` names the offending field'),
   404: E('Not found'),
   409: E('Conflict'),
+  422: E('Idempotency-Key reused with a different request body'),
   413: E('Request body larger than BODY_LIMIT_BYTES'),
   415: E('Unsupported Content-Type'),
   429: E('Rate limit exceeded (Retry-After says when to retry)'),
@@ -66,42 +74,68 @@ export const CheckpointSummary = Type.Object(
   { additionalProperties: false },
 );
 
+export const ModelStatusName = Type.Enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'unknown'], {
+  description:
+    "The model's training job status as the queue has it. unknown: the queue cannot say now (Redis unreachable: " +
+    "see statusNote), or no longer keeps the job (finished jobs are kept 7 days); the model's checkpoints and history stay.",
+});
+
+const ModelStatusFields = {
+  status: ModelStatusName,
+  error: Type.Optional(Type.String({ description: 'Why the job failed (status failed)' })),
+  statusNote: Type.Optional(Type.String({ description: 'Why the status is unknown' })),
+};
+
 export const ModelSummary = Type.Object(
   {
     modelId: Type.String(),
     jobId: Type.String(),
     datasetId: Type.String(),
-    status: JobStatusName,
+    ...ModelStatusFields,
     task: Type.String(),
     inputDim: Type.Integer(),
     outputDim: Type.Integer(),
     hidden: Type.Array(Type.Integer()),
     createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time', description: 'When the model record was written' }),
   },
   { additionalProperties: false },
 );
 
-export const ModelList = Type.Object({ models: Type.Array(ModelSummary) }, { additionalProperties: false });
+export const ModelList = Type.Object({ models: Type.Array(ModelSummary), nextCursor: NextCursor }, { additionalProperties: false });
 
 export const ModelDetail = Type.Object(
   {
     modelId: Type.String(),
     jobId: Type.String(),
     datasetId: Type.String(),
-    status: JobStatusName,
-    error: Type.Optional(Type.String()),
+    ...ModelStatusFields,
     spec: ModelSpec,
     training: ResolvedTraining,
     inputDim: Type.Integer(),
     outputDim: Type.Integer(),
-    checkpoints: Type.Array(CheckpointSummary, { description: 'Ascending by epoch' }),
+    checkpoints: Type.Array(CheckpointSummary, { description: 'Ascending by epoch: the checkpoints retention kept' }),
     latestEpoch: Type.Union([Type.Integer(), Type.Null()], { description: 'null until the first epoch is saved' }),
+    aliases: Type.Record(Type.String(), Type.Integer(), { description: 'Alias name -> epoch' }),
     createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time', description: 'When the model record was written' }),
   },
   { additionalProperties: false },
 );
+
+export const ModelHistory = Type.Object(
+  {
+    modelId: Type.String(),
+    epochs: Type.Array(EpochMetrics, { description: 'Every trained epoch, in order, pruned checkpoints included' }),
+  },
+  { additionalProperties: false },
+);
+
+const { history: _history, ...jobSummaryFields } = JobStatus.properties;
+export const JobSummary = Type.Object(jobSummaryFields, { additionalProperties: false, description: 'A job without its history' });
+export const JobList = Type.Object({ jobs: Type.Array(JobSummary), nextCursor: NextCursor }, { additionalProperties: false });
+
+export const DatasetList = Type.Object({ datasets: Type.Array(DatasetInfo), nextCursor: NextCursor }, { additionalProperties: false });
 
 const Row = (description?: string) => Type.Array(Type.Number(), { minItems: 1, maxItems: 10_000, description });
 

@@ -4,8 +4,8 @@
 //   such as Netron and any ONNX runtime computes what our reference engine computes;
 // - folded (what the onnx engine runs): the folded engine's plan, each BN after a Dense folded into its
 //   Gemm, any other BN a Mul and an Add. onnxruntime does not fold a BatchNormalization into a Gemm
-//   itself (its optimised graph keeps both), and the folded graph answers 10 % sooner.
-import type { CheckpointDocument, CheckpointLayer } from '../../schemas/checkpoint.js';
+//   itself (its optimised graph keeps both), and the folded graph answers sooner.
+import type { Checkpoint, TensorLayer } from '../../checkpoint/checkpoint.js';
 import { validateCheckpoint } from '../validate-checkpoint.js';
 import { compileFolded } from '../compile-plan.js';
 import type { ActivationFn, Step } from '../plan.js';
@@ -34,26 +34,21 @@ interface Initializer {
   rawData: Uint8Array;
 }
 
-/** float32, little-endian as ONNX's raw_data requires (typed arrays are little-endian on every supported CPU). */
-function tensor(name: string, dims: number[], values: ArrayLike<number>): Initializer {
-  const f32 = Float32Array.from(values);
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(f32.buffer) };
+/**
+ * float32, little-endian as ONNX's raw_data requires (typed arrays are little-endian on every supported
+ * CPU). A Float32Array is used as it is, without a copy: a large model's weights are not duplicated.
+ */
+function tensor(name: string, dims: number[], values: Float32Array | Float64Array): Initializer {
+  const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
+  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength) };
 }
 
-function flatKernel(kernel: number[][]): Float32Array {
-  const n = kernel.length;
-  const m = kernel[0].length;
-  const out = new Float32Array(n * m);
-  for (let i = 0; i < n; i++) out.set(kernel[i], i * m);
-  return out;
-}
-
-function layerNodes(layer: CheckpointLayer, input: string, inits: Initializer[]): Node[] {
+function layerNodes(layer: TensorLayer, input: string, inits: Initializer[]): Node[] {
   const out = layer.name;
   if (layer.type === 'dense') {
-    const n = layer.kernel.length;
-    const m = layer.kernel[0].length;
-    inits.push(tensor(`${out}.kernel`, [n, m], flatKernel(layer.kernel)));
+    const n = layer.inputs;
+    const m = layer.units;
+    inits.push(tensor(`${out}.kernel`, [n, m], layer.kernel));
     const inputs = [input, `${out}.kernel`];
     if (layer.bias) {
       inits.push(tensor(`${out}.bias`, [m], layer.bias));
@@ -109,7 +104,7 @@ function valueInfo(name: string, width: number) {
 }
 
 /** ONNX bytes of the checkpoint: input x float32 [N, inputDim], output y float32 [N, outputDim]. */
-export function checkpointToOnnx(doc: CheckpointDocument, options: { fold?: boolean } = {}): Uint8Array {
+export function checkpointToOnnx(doc: Checkpoint, options: { fold?: boolean } = {}): Uint8Array {
   const { inputDim, outputDim } = validateCheckpoint(doc);
   const inits: Initializer[] = [];
   const nodes: Node[] = [];

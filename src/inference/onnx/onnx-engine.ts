@@ -1,10 +1,10 @@
 // Engine over onnxruntime-node (its CPU binary ships inside the npm package): the checkpoint is converted
 // in memory to a folded ONNX graph (each BN folded into the Gemm before it, as the folded engine does)
-// that the runtime runs on its own SIMD kernels. One-point MNIST-size prediction: 26 us against 201 us
-// for our folded TypeScript loops and 134 us for PyTorch eval (bench/RESULTS.md). Float32, as training
-// was; within 1e-5 of the float64 reference (test/inference-onnx.test.ts).
+// that the runtime runs on its own SIMD kernels, which beat our TypeScript loops on larger models
+// (bench/RESULTS.md has the figures). Float32, as training was; within 1e-5 of the float64 reference
+// (test/inference-onnx.test.ts).
 import type * as Ort from 'onnxruntime-node';
-import type { CheckpointDocument } from '../../schemas/checkpoint.js';
+import type { Checkpoint } from '../../checkpoint/checkpoint.js';
 import type { Explanation, FrozenModel, InferenceEngine } from '../types.js';
 import { validateCheckpoint } from '../validate-checkpoint.js';
 import { compileDirect } from '../compile-plan.js';
@@ -31,7 +31,7 @@ export async function loadOnnxRuntime(): Promise<OnnxRuntime | Error> {
 }
 
 // One thread per run: the API serves many requests at once on few cores, and at these sizes a second
-// thread saved under 2 us of 21 (measured) while competing with the event loop and the workers.
+// thread saved little while competing with the event loop and the workers.
 const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
@@ -42,7 +42,7 @@ const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = {
 export function createOnnxEngine(ort: OnnxRuntime): InferenceEngine {
   return {
     name: 'onnx',
-    async load(doc: CheckpointDocument): Promise<FrozenModel> {
+    async load(doc: Checkpoint): Promise<FrozenModel> {
       const { inputDim, outputDim } = validateCheckpoint(doc);
       const session = await ort.InferenceSession.create(checkpointToOnnx(doc, { fold: true }), SESSION_OPTIONS);
       const trace = createExplainer(compileDirect(doc.layers, inputDim));

@@ -5,6 +5,7 @@ import type {
   ErrorResponse as ErrorResponseSchema,
   ModelDetail as ModelDetailSchema,
   ModelList as ModelListSchema,
+  ModelStatusName as ModelStatusNameSchema,
   PredictOneResponse as PredictOneSchema,
 } from '../../../src/api/routes/schemas.js';
 import type { JobAccepted as JobAcceptedSchema } from '../../../src/schemas/job.js';
@@ -20,3 +21,5 @@ export type ModelSummary = Static<typeof ModelListSchema>['models'][number];
 export type PredictOne = Static<typeof PredictOneSchema>;
 export type BatchNormTrace = Static<typeof BatchNormTraceSchema>;
 export type JobAccepted = Static<typeof JobAcceptedSchema>;
+/** A job's status, or a model's: `unknown` when the queue cannot say (see statusNote). */
+export type ModelStatusName = Static<typeof ModelStatusNameSchema>;

@@ -1,10 +1,12 @@
-// One error shape everywhere: {statusCode, error, message, field?}. Validation errors name the field in
-// the same dotted form the spec validator uses (model.hidden[0]); library errors keep their status code.
+// One error shape everywhere: {statusCode, error, message, field?, errors?}. Validation errors name the
+// field in the same dotted form the spec validator uses (model.hidden[0]); `errors` lists every field at
+// fault (the first one is `field` and `message`, so clients that read only those keep working); library
+// errors keep their status code.
 import { STATUS_CODES } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { SpecError } from '../../../model/errors.js';
-import { DatasetError } from '../../../datasets/errors.js';
+import { FieldError, FieldErrors, type FieldIssue } from '../../../util/field-error.js';
+import { describeSchemaError, type SchemaError } from '../../../util/schema-errors.js';
 import { QueueUnavailableError } from '../../../queue/types.js';
 
 /** An error a route throws on purpose: the user sees its status, message and field. */
@@ -25,6 +27,7 @@ export interface ErrorBody {
   error: string;
   message: string;
   field?: string;
+  errors?: FieldIssue[];
 }
 
 export const QUEUE_RETRY_AFTER_SECONDS = 5;
@@ -36,69 +39,28 @@ export const QUEUE_RETRY_AFTER_SECONDS = 5;
  */
 export const MAX_PARAM_LENGTH = 256;
 
-interface AjvError {
-  instancePath?: string;
-  keyword?: string;
-  params?: Record<string, unknown>;
-  message?: string;
+/** Field and message for the first Ajv error of a request part (Fastify stops at the first). */
+export function describeValidation(error: SchemaError, context: string): FieldIssue {
+  return describeSchemaError(error, context)[0] ?? { field: context, message: `${context} is invalid` };
 }
 
-/** '/model/hidden/0' -> 'model.hidden[0]'. */
-export function pointerToField(pointer: string): string {
-  let out = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (/^\d+$/.test(seg)) out += `[${seg}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
-  }
-  return out;
+function body(statusCode: number, message: string, field?: string, errors?: readonly FieldIssue[]): ErrorBody {
+  return {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    ...(field !== undefined && { field, errors: errors ? [...errors] : [{ field, message }] }),
+  };
 }
 
-function joinField(base: string, name: unknown): string {
-  if (typeof name !== 'string') return base;
-  return base === '' ? name : `${base}.${name}`;
-}
-
-/** Field and message for the first Ajv error of a request part. */
-export function describeValidation(error: AjvError, context: string): { field: string; message: string } {
-  const path = pointerToField(error.instancePath ?? '');
-  const params = error.params ?? {};
-  const where = context === 'body' ? '' : `${context} `;
-  switch (error.keyword) {
-    case 'required': {
-      const field = joinField(path, params.missingProperty);
-      return { field, message: `${where}${field} is required` };
-    }
-    case 'additionalProperties': {
-      const field = joinField(path, params.additionalProperty);
-      return { field, message: `${where}${field} is not a known field; remove it (see the schema at /docs)` };
-    }
-    case 'enum': {
-      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map((v) => JSON.stringify(v)).join(', ') : '';
-      const field = path || context;
-      return { field, message: `${where}${path || context} must be one of ${allowed}` };
-    }
-    default: {
-      const field = path || context;
-      const subject = path === '' ? (context === 'body' ? 'the request body' : context) : `${where}${path}`;
-      return { field, message: `${subject} ${error.message ?? 'is invalid'}` };
-    }
-  }
-}
-
-function body(statusCode: number, message: string, field?: string): ErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(field !== undefined && { field }) };
-}
-
-/** Maps anything thrown to the public shape; undefined message means "hide the details" (5xx). */
+/** Maps anything thrown to the public shape; a 5xx other than 503 hides its details. */
 export function toErrorBody(err: unknown, reply: FastifyReply): ErrorBody {
   if (err instanceof ApiError) {
     for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
     return body(err.statusCode, err.message, err.field);
   }
-  if (err instanceof SpecError) return body(400, err.message, err.field);
-  if (err instanceof DatasetError) return body(400, err.message, err.field);
+  if (err instanceof FieldError) return body(400, err.message, err.field);
+  if (err instanceof FieldErrors) return body(400, err.message, err.field, err.issues);
   if (err instanceof QueueUnavailableError) {
     reply.header('retry-after', String(QUEUE_RETRY_AFTER_SECONDS));
     return body(
@@ -106,7 +68,7 @@ export function toErrorBody(err: unknown, reply: FastifyReply): ErrorBody {
       `the job queue is unavailable (Redis is unreachable); retry in ${QUEUE_RETRY_AFTER_SECONDS} s. Predictions and stored models keep working.`,
     );
   }
-  const e = err as Partial<FastifyError> & AjvError & { validation?: AjvError[]; validationContext?: string };
+  const e = err as Partial<FastifyError> & SchemaError & { validation?: SchemaError[]; validationContext?: string };
   if (Array.isArray(e?.validation) && e.validation.length > 0) {
     const { field, message } = describeValidation(e.validation[0], e.validationContext ?? 'body');
     return body(400, message, field);

@@ -4,6 +4,8 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobEvent, QueueCounts } from '../../../queue/types.js';
+import { Lru } from '../../../util/lru.js';
+import { withTimeout } from '../../../util/with-timeout.js';
 import { addRequestMetrics, type ObservePrediction } from './request-metrics.js';
 
 declare module 'fastify' {
@@ -21,14 +23,6 @@ const COUNTS_TIMEOUT_MS = 1000;
 const RESUBSCRIBE_MS = 5000;
 /** Finished job ids remembered so that a duplicated final event is not counted twice. */
 const SEEN_FINAL_MAX = 10_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export default fp(
   async (app) => {
@@ -49,11 +43,12 @@ export default fp(
       registers: [registry],
       async collect() {
         try {
-          const counts: QueueCounts = await withTimeout(queue.counts(), COUNTS_TIMEOUT_MS);
+          const counts: QueueCounts = await withTimeout(queue.counts(), COUNTS_TIMEOUT_MS, 'reading the queue counts');
           for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
           queueUp.set(1);
-        } catch {
+        } catch (err) {
           // Redis down: keep the scrape working, say so in bn_queue_up.
+          app.log.debug({ err: (err as Error).message }, 'metrics scrape: queue counts unavailable');
           this.reset();
           queueUp.set(0);
         }
@@ -78,18 +73,18 @@ export default fp(
       },
     });
 
-    const seenFinal = new Set<string>();
+    const seenFinal = new Lru<true>(SEEN_FINAL_MAX);
     const onJobEvent = (jobId: string, event: JobEvent) => {
       if (event.type === 'progress') {
-        const sps = event.status.progress.samplesPerSecond;
+        const sps = event.progress.samplesPerSecond;
         if (typeof sps === 'number' && Number.isFinite(sps)) samplesPerSecond.set(jobId, sps);
         return;
       }
+      if (!event.final) return;
       samplesPerSecond.delete(jobId);
-      if (seenFinal.has(jobId)) return;
-      seenFinal.add(jobId);
-      if (seenFinal.size > SEEN_FINAL_MAX) seenFinal.delete(seenFinal.values().next().value as string);
-      jobsFinished.inc({ outcome: event.type });
+      if (seenFinal.peek(jobId)) return;
+      seenFinal.set(jobId, true);
+      jobsFinished.inc({ outcome: event.status.status });
     };
 
     // Subscribing needs Redis; do it only for a listening server, never while building or for app.inject.

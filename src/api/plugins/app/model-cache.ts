@@ -1,13 +1,18 @@
-// Frozen models for prediction: an LRU of MODEL_CACHE_SIZE FrozenModels keyed by modelId@epoch, loaded
-// from checkpoint documents in the store. 'latest' is resolved with store.getCheckpoint and remembered
-// for LATEST_TTL_MS so that a hot prediction path does not list a directory per request; a checkpoint
-// saved during training becomes 'latest' within that time. Concurrent loads of one key share one read.
-// A model enters the cache, and so is ready, only once its engine has loaded it and answered a probe
+// Frozen models for prediction: an LRU (util/lru.ts) of MODEL_CACHE_SIZE FrozenModels keyed by
+// modelId@epoch, loaded from the store's checkpoints. An epoch reference (`latest`, a number) is resolved
+// by the store (store.resolveEpoch, the one way) and remembered for REVALIDATE_MS, so that a hot
+// prediction path does not list a directory per request; a loaded model is re-checked against the store
+// as often, so a checkpoint saved during training becomes `latest`, and a model deleted or pruned (here
+// or by another API process) stops being served, within that time. Concurrent loads of one key share one
+// read. A model enters the cache, and so is ready, only once its engine has loaded it and answered a probe
 // prediction; warm() does that ahead of the first request.
 import fp from 'fastify-plugin';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Store } from '../../../store/store.js';
 import type { FrozenModel, InferenceEngine } from '../../../inference/types.js';
 import type { TaskName } from '../../../schemas/model-spec.js';
+import type { TrainingQueue } from '../../../queue/types.js';
+import { Lru } from '../../../util/lru.js';
 import { ApiError } from './errors.js';
 
 declare module 'fastify' {
@@ -16,7 +21,8 @@ declare module 'fastify' {
   }
 }
 
-export const LATEST_TTL_MS = 1000;
+/** How long a resolved `latest` and a loaded model are trusted before the store is asked again. */
+export const REVALIDATE_MS = 1000;
 
 /** A loaded model and the task it was trained for (FrozenModel does not carry it). */
 export interface CachedModel {
@@ -26,110 +32,124 @@ export interface CachedModel {
 
 interface Slot {
   entry: CachedModel;
-  /** Clock value of the last use: the least recently used slot is evicted. */
-  used: number;
+  /** when the store last confirmed that this checkpoint exists */
+  checkedAt: number;
 }
 
+type Ref = number | 'latest';
+
 export class ModelCache {
-  /** LRU by a use counter, not by re-inserting into the Map: a hit then costs one lookup and one store. */
-  private readonly models = new Map<string, Slot>();
-  private clock = 0;
+  private readonly models: Lru<Slot>;
+  private readonly latest: Lru<{ epoch: number; at: number }>;
   private readonly loading = new Map<string, Promise<CachedModel>>();
-  private readonly latest = new Map<string, { epoch: number; at: number }>();
 
   constructor(
     private readonly store: Store,
     private readonly engine: InferenceEngine,
     readonly size: number,
-  ) {}
+    private readonly queue?: TrainingQueue,
+    private readonly log?: FastifyBaseLogger,
+  ) {
+    this.models = new Lru<Slot>(size);
+    this.latest = new Lru<{ epoch: number; at: number }>(size * 4);
+  }
 
   /** A loaded model without any await (the hot path of a prediction), or undefined: then call get(). */
-  peek(modelId: string, epoch: number | 'latest'): CachedModel | undefined {
-    let n: number;
-    if (epoch === 'latest') {
+  peek(modelId: string, ref: Ref): CachedModel | undefined {
+    const now = Date.now();
+    let epoch: number;
+    if (ref === 'latest') {
       const memo = this.latest.get(modelId);
-      if (!memo || Date.now() - memo.at >= LATEST_TTL_MS) return undefined;
-      n = memo.epoch;
+      if (!memo || now - memo.at >= REVALIDATE_MS) return undefined;
+      epoch = memo.epoch;
     } else {
-      n = epoch;
+      epoch = ref;
     }
-    return this.touch(`${modelId}@${n}`);
+    const slot = this.models.get(`${modelId}@${epoch}`);
+    return slot && now - slot.checkedAt < REVALIDATE_MS ? slot.entry : undefined;
   }
 
-  private touch(key: string): CachedModel | undefined {
+  /** The model at `ref`; 404 unknown model or epoch, 409 no checkpoint yet. */
+  async get(modelId: string, ref: Ref): Promise<CachedModel> {
+    const epoch = await this.resolve(modelId, ref);
+    const key = `${modelId}@${epoch}`;
     const slot = this.models.get(key);
-    if (!slot) return undefined;
-    slot.used = ++this.clock;
-    return slot.entry;
-  }
-
-  /**
-   * Loads and probes the model at `epoch` (or the newest checkpoint) unless it is loaded already, so that
-   * the first prediction does not pay for it; resolves with the epoch once it is ready. Rejects as get().
-   */
-  async warm(modelId: string, epoch: number | 'latest'): Promise<number> {
-    return (await this.get(modelId, epoch)).model.epoch;
-  }
-
-  /** The model at `epoch` (or the newest checkpoint); 404 unknown model or epoch, 409 no checkpoint yet. */
-  async get(modelId: string, epoch: number | 'latest'): Promise<CachedModel> {
-    const n = epoch === 'latest' ? await this.latestEpoch(modelId) : epoch;
-    const key = `${modelId}@${n}`;
-    const hit = this.touch(key);
-    if (hit) return hit;
+    if (slot) {
+      if (Date.now() - slot.checkedAt < REVALIDATE_MS) return slot.entry;
+      if (await this.store.hasCheckpoint(modelId, epoch)) {
+        slot.checkedAt = Date.now();
+        return slot.entry;
+      }
+      this.models.delete(key);
+      throw await this.missing(modelId, epoch);
+    }
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.load(modelId, n).finally(() => this.loading.delete(key));
+      pending = this.load(modelId, epoch).finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
     }
     return pending;
   }
 
-  private async latestEpoch(modelId: string): Promise<number> {
-    const memo = this.latest.get(modelId);
-    if (memo && Date.now() - memo.at < LATEST_TTL_MS) return memo.epoch;
-    // The store resolves 'latest' from the directory names and keeps the parsed document, so the load
-    // that usually follows costs no second read.
-    const doc = await this.store.getCheckpoint(modelId, 'latest');
-    if (!doc) throw await this.missing(modelId);
-    const epoch = doc.epoch;
-    this.latest.set(modelId, { epoch, at: Date.now() });
-    if (this.latest.size > this.size * 4) this.latest.delete(this.latest.keys().next().value as string);
+  /**
+   * Loads and probes the model at `ref` unless it is loaded already, so that the first prediction does not
+   * pay for it; resolves with the epoch once it is ready. Rejects as get().
+   */
+  async warm(modelId: string, ref: Ref): Promise<number> {
+    return (await this.get(modelId, ref)).model.epoch;
+  }
+
+  /** Forgets a model at once (it was deleted by this process). */
+  invalidate(modelId: string): void {
+    this.models.deleteWhere((key) => key.startsWith(`${modelId}@`));
+    this.latest.delete(modelId);
+  }
+
+  private async resolve(modelId: string, ref: Ref): Promise<number> {
+    if (ref === 'latest') {
+      const memo = this.latest.get(modelId);
+      if (memo && Date.now() - memo.at < REVALIDATE_MS) return memo.epoch;
+    }
+    const epoch = await this.store.resolveEpoch(modelId, ref);
+    if (epoch === null) throw await this.missing(modelId, ref);
+    if (ref === 'latest') this.latest.set(modelId, { epoch, at: Date.now() });
     return epoch;
   }
 
   private async load(modelId: string, epoch: number): Promise<CachedModel> {
-    const doc = await this.store.getCheckpoint(modelId, epoch);
-    if (!doc) {
-      if (!(await this.store.getModel(modelId))) throw notFound(modelId);
-      throw new ApiError(404, `model ${modelId} has no checkpoint for epoch ${epoch}; see GET /v1/models/${modelId}`, 'checkpoint');
-    }
-    const model = await this.engine.load(doc);
+    const checkpoint = await this.store.getCheckpoint(modelId, epoch);
+    if (!checkpoint) throw await this.missing(modelId, epoch);
+    const model = await this.engine.load(checkpoint);
     await probe(model);
-    const entry: CachedModel = { model, task: doc.spec.task };
-    this.models.set(`${modelId}@${epoch}`, { entry, used: ++this.clock });
-    // A scan per load (loads read and compile a checkpoint: milliseconds), never per hit.
-    while (this.models.size > this.size) {
-      let oldest: string | undefined;
-      let min = Infinity;
-      for (const [key, slot] of this.models) {
-        if (slot.used < min) {
-          min = slot.used;
-          oldest = key;
-        }
-      }
-      this.models.delete(oldest as string);
-    }
+    const entry: CachedModel = { model, task: checkpoint.spec.task };
+    this.models.set(`${modelId}@${epoch}`, { entry, checkedAt: Date.now() });
     return entry;
   }
 
-  private async missing(modelId: string): Promise<ApiError> {
+  /**
+   * The error for a checkpoint that is not there: 404 for an unknown model or epoch, 409 for a model whose
+   * job has not saved one yet, saying what its job is doing (and whether one will ever come).
+   */
+  async missing(modelId: string, ref: Ref, field = 'checkpoint'): Promise<ApiError> {
     const record = await this.store.getModel(modelId);
-    if (!record) return notFound(modelId);
-    return new ApiError(
-      409,
-      `model ${modelId} has no checkpoint yet (job ${record.jobId} is ${record.status}); the first one is saved after epoch 1`,
-    );
+    if (!record) return new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
+    if (ref !== 'latest') {
+      return new ApiError(404, `model ${modelId} has no checkpoint for epoch ${ref}; see GET /v1/models/${modelId}`, field);
+    }
+    const job = await this.queue?.getStatus(record.jobId).catch((err: Error) => {
+      this.log?.warn({ err: err.message, modelId }, 'the status of the job of a model without checkpoints cannot be read');
+      return undefined;
+    });
+    const status = job?.status;
+    const what =
+      status === 'queued' || status === 'running'
+        ? `its job ${record.jobId} is ${status}; the first one is saved after epoch 1`
+        : status === 'failed'
+          ? `its job ${record.jobId} failed (${job?.error ?? 'no reason given'}) and it will get none`
+          : status === 'cancelled'
+            ? `its job ${record.jobId} was cancelled before the first epoch ended and it will get none`
+            : `the status of its job ${record.jobId} is unknown right now`;
+    return new ApiError(409, `model ${modelId} has no checkpoint yet (${what})`, field);
   }
 }
 
@@ -152,13 +172,9 @@ async function probe(model: FrozenModel): Promise<void> {
   }
 }
 
-function notFound(modelId: string): ApiError {
-  return new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
-}
-
 export default fp(
   async (app) => {
-    app.decorate('modelCache', new ModelCache(app.store, app.inference, app.config.MODEL_CACHE_SIZE));
+    app.decorate('modelCache', new ModelCache(app.store, app.inference, app.config.MODEL_CACHE_SIZE, app.queue, app.log));
   },
   { name: 'model-cache', dependencies: ['services'] },
 );

@@ -3,6 +3,7 @@
 // runs all three; the Open Inference Protocol's server-ready runs those predictions need.
 import fp from 'fastify-plugin';
 import { checkEngine } from '../../../inference/index.js';
+import { withTimeout } from '../../../util/with-timeout.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,19 +30,11 @@ const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 async function timed(fn: () => Promise<void> | void): Promise<CheckResult> {
   const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      Promise.resolve().then(fn),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withTimeout(Promise.resolve().then(fn), CHECK_TIMEOUT_MS, 'the check');
     return { ok: true, latencyMs: round(performance.now() - t0) };
   } catch (err) {
     return { ok: false, message: (err as Error).message, latencyMs: round(performance.now() - t0) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,7 +1,8 @@
 // Security headers from helmet, in two sets, each computed once at start-up (the options are static, so
 // helmet's middleware sets the same headers on every response) and added through Fastify's reply headers
 // in a callback hook. @fastify/helmet instead rebuilds the middleware, re-parses the CSP and calls
-// setHeader on the raw response for every request: 9 of the 46 us of CPU a one-point prediction took.
+// setHeader on the raw response for every request, a sizeable share of a one-point prediction's CPU
+// (`npm run bench:http-costs` measures it).
 // - JSON routes get what OWASP's REST Security Cheat Sheet asks of an API: a CSP that loads nothing and
 //   cannot be framed, HSTS, nosniff, X-Frame-Options. Helmet's other headers only mean something for
 //   HTML documents.
