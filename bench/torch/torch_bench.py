@@ -6,7 +6,7 @@ Reads one JSON request on stdin, writes one JSON answer on stdout:
   {"task": "train", "inputDim": D, "hidden": [...], "classes": K, "rows": N, "epochs": E, "batchSize": B, "lr": LR}
       samples/s of the same MLP (Linear without bias -> BatchNorm1d -> ReLU per hidden layer), Adam,
       epoch 1 excluded as warm-up
-One thread, like each of our engines and training jobs.
+Any request may add "threads": N (default 1: one thread, like each of our prediction engines).
 """
 import json
 import sys
@@ -14,8 +14,6 @@ import time
 
 import torch
 from torch import nn
-
-torch.set_num_threads(1)
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "linear": nn.Identity}
 
@@ -99,6 +97,7 @@ def train(req):
 
 def main():
     req = json.load(sys.stdin)
+    torch.set_num_threads(req.get("threads", 1))
     out = predict(req) if req["task"] == "predict" else train(req)
     out.update({"torch": torch.__version__, "threads": torch.get_num_threads()})
     json.dump(out, sys.stdout)

@@ -9,7 +9,7 @@ import type { CheckpointDocument, CheckpointLayer } from '../../schemas/checkpoi
 import { validateCheckpoint } from '../validate-checkpoint.js';
 import { compileFolded } from '../compile-plan.js';
 import type { ActivationFn, Step } from '../plan.js';
-import { ATTR_FLOAT, ATTR_INT, FLOAT, ModelProto } from './onnx-schema.js';
+import { ATTR_FLOAT, ATTR_INT, ModelProto, floatTensor as tensor, valueInfo, type Initializer, type Node } from './onnx-schema.js';
 
 /** BatchNormalization-15, Softmax-13 (axis -1), Gemm-13 (C optional). */
 const ONNX_OPSET = 15;
@@ -18,27 +18,6 @@ export const ONNX_INPUT = 'x';
 export const ONNX_OUTPUT = 'y';
 
 const ACTIVATION_OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax' } as const;
-
-interface Node {
-  opType: string;
-  name: string;
-  input: string[];
-  output: string[];
-  attribute?: { name: string; type: number; f?: number; i?: number }[];
-}
-
-interface Initializer {
-  name: string;
-  dims: number[];
-  dataType: number;
-  rawData: Uint8Array;
-}
-
-/** float32, little-endian as ONNX's raw_data requires (typed arrays are little-endian on every supported CPU). */
-function tensor(name: string, dims: number[], values: ArrayLike<number>): Initializer {
-  const f32 = Float32Array.from(values);
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(f32.buffer) };
-}
 
 function flatKernel(kernel: number[][]): Float32Array {
   const n = kernel.length;
@@ -104,10 +83,6 @@ function stepNodes(step: Step, k: number, input: string, inits: Initializer[]): 
   throw new Error(`a folded plan has no ${step.kind} step`);
 }
 
-function valueInfo(name: string, width: number) {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: width }] } } } };
-}
-
 /** ONNX bytes of the checkpoint: input x float32 [N, inputDim], output y float32 [N, outputDim]. */
 export function checkpointToOnnx(doc: CheckpointDocument, options: { fold?: boolean } = {}): Uint8Array {
   const { inputDim, outputDim } = validateCheckpoint(doc);
@@ -139,8 +114,8 @@ export function checkpointToOnnx(doc: CheckpointDocument, options: { fold?: bool
       name: doc.modelId,
       node: nodes,
       initializer: inits,
-      input: [valueInfo(ONNX_INPUT, inputDim)],
-      output: [valueInfo(ONNX_OUTPUT, outputDim)],
+      input: [valueInfo(ONNX_INPUT, ['N', inputDim])],
+      output: [valueInfo(ONNX_OUTPUT, ['N', outputDim])],
     },
   });
   return ModelProto.encode(model).finish();

@@ -1,0 +1,113 @@
+// The onnx step: the forward and backward pass as one onnxruntime call per batch (onnx-step-graph.ts),
+// then the BN moving averages and the optimizer on host arrays with the loop step's own functions.
+// Between syncs the trained values and their gradients live in the optimizer's arrays (optimizerArrays):
+// the graph reads each variable in place and writes each gradient in place, and the optimizer updates
+// them in place, so a step copies nothing but the batch.
+import type * as Ort from 'onnxruntime-node';
+import { updateMovingStats } from '../batch-norm.js';
+import type { Packed } from '../data.js';
+import type { Network } from '../network.js';
+import { gatherRows } from '../ops.js';
+import { optimizerArrays, optimizerStep, type Optimizer } from '../optimizer.js';
+import type { StepResult, TrainStep } from '../train-step.js';
+import { readVariable, writeVariables } from './host-values.js';
+import { denseLayout } from './layout.js';
+import { gradName, meanName, paramName, stepGraph, varName } from './onnx-step-graph.js';
+import type { SyncRuntime, SyncSession } from './ort-session.js';
+
+interface Batch {
+  x: Float32Array;
+  t: Float32Array;
+  feeds: Record<string, Ort.Tensor>;
+  session: SyncSession;
+}
+
+export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, threads: number): TrainStep {
+  const { spec } = net;
+  const { batchNorm, task, inputDim: d, outputDim: K } = spec;
+  const layers = denseLayout(net);
+  const shapes = net.trainable.map((v) => [...v.shape]);
+  const sizes = net.trainable.map((v) => v.size);
+  const { params, grads } = optimizerArrays(opt, sizes);
+  net.trainable.forEach((v, q) => params[q].set(readVariable(v)));
+  const bn = layers.flatMap((l) =>
+    l.bn
+      ? [
+          {
+            variables: [l.bn.movingMean, l.bn.movingVariance] as const,
+            movingMean: readVariable(l.bn.movingMean),
+            movingVariance: readVariable(l.bn.movingVariance),
+            mean: new Float32Array(l.units),
+            variance: new Float32Array(l.units),
+          },
+        ]
+      : [],
+  );
+
+  const tensor = (values: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', values, dims);
+  const paramFeeds = Object.fromEntries(params.map((p, q) => [paramName(q), tensor(p, shapes[q])]));
+  const loss = new Float32Array(1);
+  const correct = new Float32Array(1);
+  const fetches: Record<string, Ort.Tensor> = { loss: tensor(loss, []) };
+  if (task !== 'regression') fetches.correct = tensor(correct, []);
+  grads.forEach((g, q) => (fetches[gradName(q)] = tensor(g, shapes[q])));
+  bn.forEach((b, i) => {
+    fetches[meanName(i)] = tensor(b.mean, [b.mean.length]);
+    fetches[varName(i)] = tensor(b.variance, [b.variance.length]);
+  });
+
+  // one session per batch size (in practice two: the batch size and the last batch's)
+  const batches = new Map<number, Batch>();
+  const batch = (m: number): Batch => {
+    let b = batches.get(m);
+    if (!b) {
+      const x = new Float32Array(m * d);
+      const t = new Float32Array(m * K);
+      const feeds = { ...paramFeeds, x: tensor(x, [m, d]), t: tensor(t, [m, K]), scale: tensor(Float32Array.of(1 / m), []) };
+      b = { x, t, feeds, session: ort.createSession(stepGraph(spec, layers, shapes, m), threads) };
+      batches.set(m, b);
+    }
+    return b;
+  };
+
+  function pass(p: Packed, idx: ArrayLike<number>): StepResult {
+    const m = idx.length;
+    const b = batch(m);
+    gatherRows(p.x, d, idx, b.x);
+    if (task === 'multiclass') {
+      b.t.fill(0);
+      for (let i = 0; i < m; i++) b.t[i * K + p.y[idx[i]]] = 1;
+    } else {
+      for (let i = 0; i < m; i++) b.t[i] = p.y[idx[i]];
+    }
+    b.session.run(b.feeds, fetches);
+    for (const s of bn) updateMovingStats(s.movingMean, s.movingVariance, s, m, batchNorm.momentum, batchNorm.varianceEstimator);
+    return { loss: loss[0], correct: task === 'regression' ? 0 : correct[0] };
+  }
+
+  return {
+    engine: 'onnx',
+    run(p, idx) {
+      const result = pass(p, idx);
+      const apply = optimizerStep(opt, sizes);
+      params.forEach((w, q) => apply(q, w, grads[q], w));
+      return result;
+    },
+    gradients(p, idx) {
+      return { ...pass(p, idx), grads: grads.map((g) => g.slice()) };
+    },
+    sync() {
+      writeVariables([
+        ...net.trainable.map((v, q): [typeof v, Float32Array] => [v, params[q]]),
+        ...bn.flatMap((s): [(typeof s.variables)[number], Float32Array][] => [
+          [s.variables[0], s.movingMean],
+          [s.variables[1], s.movingVariance],
+        ]),
+      ]);
+    },
+    dispose() {
+      for (const b of batches.values()) b.session.dispose();
+      batches.clear();
+    },
+  };
+}
