@@ -1,14 +1,16 @@
 // Every training engine takes the loop step's steps: over 20 steps (batches of two sizes), weights, moving
 // statistics and optimizer slots agree within 1e-5 for each optimizer, BN placement and no BN; the same
-// run twice on the same engine is bit-identical; the tensor-ops step reads the host once per step.
+// run twice on the same engine is bit-identical; the tensor-ops step reads the host once per step; the
+// onnx step runs on the threads it is given; auto picks the engine by backend and size.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining } from '../src/model/index.js';
 import { pack, type Packed } from '../src/model/data.js';
 import { createNetwork, disposeNetwork, namedVariables, type Network } from '../src/model/network.js';
 import { createOptimizer, saveOptimizer } from '../src/model/optimizer.js';
-import { configureTrainEngine, createTrainStep, type TrainEngineName } from '../src/model/train-step.js';
+import { autoEngine, configureTrainEngine, createTrainStep, ONNX_TRAIN_MIN_MULTIPLY_ADDS, type TrainEngineName } from '../src/model/train-step.js';
 import type { ModelRequest, ResolvedTraining } from '../src/schemas/model-spec.js';
 import { createPrng } from '../src/util/prng.js';
 import { maxAbsDiff, randomMatrix } from './model-helpers.js';
@@ -136,3 +138,92 @@ for (const v of variants) {
     assertIdentical(ops, trainSteps('tensor-ops', p));
   });
 }
+
+/** Counts the backend's host reads (readSync and read) while `fn` runs. */
+function countReads(fn: () => void): number {
+  const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown; read: (...a: unknown[]) => unknown };
+  const { readSync, read } = backend;
+  let reads = 0;
+  backend.readSync = (...a) => (reads++, readSync.apply(backend, a));
+  backend.read = (...a) => (reads++, read.apply(backend, a));
+  try {
+    fn();
+  } finally {
+    backend.readSync = readSync;
+    backend.read = read;
+  }
+  return reads;
+}
+
+test('the tensor-ops step reads the host once per step (the loss) and leaves no tensors behind; the loop step reads every activation', async () => {
+  await tf.setBackend('cpu');
+  const p = problem(variants[0]);
+  const idx = batches(p.rows.n);
+  for (const [engine, check] of [
+    ['tensor-ops', (reads: number) => assert.equal(reads, 1)],
+    ['loops', (reads: number) => assert.ok(reads >= 6, `the loop step read the host ${reads} times: the counter counts`)],
+  ] as const) {
+    configureTrainEngine({ engine });
+    const net = createNetwork(p.spec);
+    const step = createTrainStep(net, createOptimizer(p.training));
+    const start = tf.memory().numTensors;
+    try {
+      for (let i = 0; i < 5; i++) check(countReads(() => step.run(p.rows, idx[i])));
+      if (engine === 'tensor-ops') assert.equal(tf.memory().numTensors, start, 'tensors after 5 steps');
+    } finally {
+      step.dispose();
+      disposeNetwork(net);
+    }
+  }
+});
+
+test('the onnx step runs its products on TRAIN_THREADS threads, with the same result', async () => {
+  await tf.setBackend('wasm');
+  const p = problem(variants[0]);
+  const threads = () => fs.readdirSync('/proc/self/task').length;
+  const results: Trained[] = [];
+  for (const n of [1, 3]) {
+    configureTrainEngine({ threads: n });
+    const before = threads();
+    let during = 0;
+    results.push(trainSteps('onnx', p, () => (during = threads())));
+    // onnxruntime's pools: the calling thread and n - 1 more for each batch size's session (16 and 12
+    // rows here, used one after the other), gone with the step
+    assert.equal(during - before, 2 * (n - 1), `threads ${before} -> ${during}`);
+    assert.equal(threads(), before);
+  }
+  assertClose(results[1], results[0], 1e-5);
+  assert.throws(() => configureTrainEngine({ threads: 0 }), /threads must be a whole number >= 1/);
+});
+
+test('auto trains small networks on the loop step, larger ones on onnxruntime, and every network on tensor-ops where tensors live off the host', async () => {
+  await tf.setBackend('wasm');
+  const pick = (hidden: number[], inputDim: number) => {
+    const net = createNetwork(resolveSpec({ hidden, task: 'binary' }, { inputDim, outputDim: 1 }, 1));
+    try {
+      return autoEngine(net).engine;
+    } finally {
+      disposeNetwork(net);
+    }
+  };
+  // the small networks of the examples: 2-3-2-1, 2-128-1 and blobs' 2-32-32-1 stay on the loop step
+  assert.deepEqual([pick([3, 2], 2), pick([128], 2), pick([32, 32], 2)], ['loops', 'loops', 'loops']);
+  assert.ok(2 * 32 + 32 * 32 + 32 < ONNX_TRAIN_MIN_MULTIPLY_ADDS);
+  assert.equal(pick([256, 128, 64], 784), 'onnx');
+  configureTrainEngine({ engine: 'auto' });
+  const net = createNetwork(resolveSpec({ hidden: [64], task: 'binary' }, { inputDim: 64, outputDim: 1 }, 1));
+  const step = createTrainStep(net, createOptimizer(resolveTraining({ seed: 1 })));
+  assert.equal(step.engine, 'onnx');
+  step.dispose();
+  disposeNetwork(net);
+  // webgl, webgpu and tfjs-node cannot load here; a backend registered under the tensorflow name stands for them
+  tf.registerBackend('tensorflow', () => new (tf.findBackend('cpu')!.constructor as new () => tf.KernelBackend)(), -1);
+  try {
+    await tf.setBackend('tensorflow');
+    assert.equal(pick([3, 2], 2), 'tensor-ops');
+    assert.equal(pick([256, 128, 64], 784), 'tensor-ops');
+  } finally {
+    await tf.setBackend('wasm');
+    tf.removeBackend('tensorflow');
+  }
+});

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.js';
 import { getDatasetData } from '../datasets/dataset-service.js';
 import { DatasetError } from '../datasets/errors.js';
-import { initBackend, train, type TrainingProgress } from '../model/index.js';
+import { configureTrainEngine, initBackend, train, type TrainingProgress } from '../model/index.js';
 import { SpecError, TrainingCancelledError, TrainingDivergedError } from '../model/errors.js';
 import type { EpochMetrics } from '../schemas/checkpoint.js';
 import type { TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
@@ -42,6 +42,7 @@ function childContext(): Promise<ChildContext> {
   context ??= (async () => {
     const config = loadConfig(process.env);
     const { backend } = await initBackend(config.TFJS_BACKEND);
+    configureTrainEngine({ engine: config.TRAIN_ENGINE, threads: config.TRAIN_THREADS });
     const store = await createFsStore(config.DATA_DIR);
     const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, undefined, 'bn-processor') : null;
     return { store, backend, redis };
