@@ -36,19 +36,19 @@ test('API_KEYS: required off loopback, never empty, sha256 entries well formed',
   assert.equal(loadConfig({ HOST: '0.0.0.0', ROLE: 'worker' }).ROLE, 'worker');
 });
 
-test('TRAIN_THREADS: cores shared out among the jobs a worker trains side by side, never more than cores in all', () => {
+test('TRAIN_ENGINE and TRAIN_THREADS: auto, shared cores by default; a fixed count never makes side-by-side jobs exceed the cores', () => {
   const cores = os.availableParallelism();
   assert.equal(loadConfig({}).TRAIN_ENGINE, 'auto');
-  assert.equal(loadConfig({}).TRAIN_THREADS, 1, 'one job per core by default: one thread each');
-  assert.equal(loadConfig({ WORKER_CONCURRENCY: '1' }).TRAIN_THREADS, cores, 'one job at a time: every core');
-  assert.equal(loadConfig({ WORKER_CONCURRENCY: String(2 * cores) }).TRAIN_THREADS, 1, 'more jobs than cores: still one thread');
-  assert.equal(loadConfig({ WORKER_CONCURRENCY: '1', TRAIN_THREADS: '1' }).TRAIN_THREADS, 1);
+  assert.equal(loadConfig({}).TRAIN_THREADS, undefined, 'unset: the cores are shared among the jobs running');
+  assert.equal(loadConfig({ WORKER_CONCURRENCY: '1', TRAIN_THREADS: String(cores) }).TRAIN_THREADS, cores);
+  assert.equal(loadConfig({ TRAIN_THREADS: '1' }).TRAIN_THREADS, 1);
   assert.throws(
     () => loadConfig({ WORKER_CONCURRENCY: '1', TRAIN_THREADS: String(cores + 1) }),
     (err: unknown) =>
       err instanceof ConfigError &&
       new RegExp(`TRAIN_THREADS=${cores + 1} with WORKER_CONCURRENCY=1 would run ${cores + 1} training threads on ${cores} cores`).test(err.message),
   );
+  assert.throws(() => loadConfig({ WORKER_CONCURRENCY: String(cores), TRAIN_THREADS: '2' }), /set TRAIN_THREADS to 1 or less/);
   // the API trains nothing
   assert.equal(loadConfig({ ROLE: 'api', WORKER_CONCURRENCY: '1', TRAIN_THREADS: String(cores + 1) }).TRAIN_THREADS, cores + 1);
   assert.throws(() => loadConfig({ TRAIN_THREADS: '0' }), /TRAIN_THREADS="?0"?: must be >= 1/);

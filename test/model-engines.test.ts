@@ -4,7 +4,10 @@
 // onnx step runs on the threads it is given; auto picks the engine by backend and size.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, resolveSpec, resolveTraining } from '../src/model/index.js';
 import { pack, type Packed } from '../src/model/data.js';
@@ -12,6 +15,7 @@ import { createNetwork, disposeNetwork, namedVariables, type Network } from '../
 import { createOptimizer, saveOptimizer } from '../src/model/optimizer.js';
 import { autoEngine, configureTrainEngine, createTrainStep, ONNX_TRAIN_MIN_MULTIPLY_ADDS, type TrainEngineName } from '../src/model/train-step.js';
 import type { ModelRequest, ResolvedTraining } from '../src/schemas/model-spec.js';
+import { joinCoreShare } from '../src/model/engines/core-share.js';
 import { createPrng } from '../src/util/prng.js';
 import { maxAbsDiff, randomMatrix } from './model-helpers.js';
 
@@ -177,7 +181,7 @@ test('the tensor-ops step reads the host once per step (the loss) and leaves no 
   }
 });
 
-test('the onnx step runs its products on TRAIN_THREADS threads, with the same result', async () => {
+test('the onnx step runs its products on TRAIN_THREADS threads, or on its share of the cores, with the same result', async () => {
   await tf.setBackend('wasm');
   const p = problem(variants[0]);
   const threads = () => fs.readdirSync('/proc/self/task').length;
@@ -193,7 +197,23 @@ test('the onnx step runs its products on TRAIN_THREADS threads, with the same re
     assert.equal(threads(), before);
   }
   assertClose(results[1], results[0], 1e-5);
-  assert.throws(() => configureTrainEngine({ threads: 0 }), /threads must be a whole number >= 1/);
+
+  // 'share' (TRAIN_THREADS unset): the step registers as a job while it exists, with the cores divided by the jobs
+  configureTrainEngine({ threads: 'share' });
+  const dir = path.join(os.tmpdir(), 'bn-service-training-jobs');
+  const ours = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((e) => e.startsWith(`${process.pid}-`)) : []);
+  const before = threads();
+  let during = 0;
+  let share = 0;
+  trainSteps('onnx', p, () => {
+    during = threads();
+    assert.equal(ours().length, 1);
+    share = Math.max(1, Math.floor(os.availableParallelism() / fs.readdirSync(dir).length));
+  });
+  assert.equal(during - before, 2 * (share - 1), `threads ${before} -> ${during} with a share of ${share}`);
+  assert.deepEqual(ours(), [], 'released with the step');
+  configureTrainEngine({ threads: 1 });
+  assert.throws(() => configureTrainEngine({ threads: 0 }), /threads must be 'share' or a whole number >= 1/);
 });
 
 test('auto trains small networks on the loop step, larger ones on onnxruntime, and every network on tensor-ops where tensors live off the host', async () => {
@@ -225,5 +245,30 @@ test('auto trains small networks on the loop step, larger ones on onnxruntime, a
   } finally {
     await tf.setBackend('wasm');
     tf.removeBackend('tensorflow');
+  }
+});
+
+test('the jobs training on a machine share its cores: a job alone gets all of them, side by side they split them', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'core-share-'));
+  try {
+    const join = () => joinCoreShare({ dir, cores: 4, recheckMs: 0 });
+    const a = join();
+    assert.equal(a.threads(), 4);
+    const b = join();
+    assert.deepEqual([a.threads(), b.threads()], [2, 2]);
+    const c = join();
+    assert.deepEqual([a.threads(), b.threads(), c.threads()], [1, 1, 1], 'floor(4 / 3)');
+    c.release();
+    assert.equal(a.threads(), 2);
+    // a job whose process died without releasing is not counted, and its entry goes
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    fs.writeFileSync(path.join(dir, `${dead}-1`), '');
+    assert.equal(a.threads(), 2);
+    assert.equal(fs.existsSync(path.join(dir, `${dead}-1`)), false);
+    b.release();
+    a.release();
+    assert.deepEqual(fs.readdirSync(dir), []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -27,11 +27,11 @@ export const ConfigSchema = Type.Object({
       'Training step: auto = tensor-ops on the tensorflow backend, else onnxruntime-node for networks of 2,000+ multiply-adds per row, loops below',
   }),
   TRAIN_THREADS: Type.Optional(
-    // no schema default: an unset value is cores / WORKER_CONCURRENCY (trainThreads below)
     Type.Integer({
       minimum: 1,
       maximum: 256,
-      description: "Threads of one job's matrix products (onnx engine): default cores / WORKER_CONCURRENCY; at most that, so that jobs side by side never run more threads than cores",
+      description:
+        "Threads of one job's matrix products (onnx engine); unset: the cores divided by the jobs training on the machine at the moment (a job alone uses every core); at most cores / WORKER_CONCURRENCY",
     }),
   ),
   INFERENCE_ENGINE: Type.Enum(['auto', 'onnx', 'folded', 'direct'], {
@@ -72,7 +72,7 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(1000, 600_000, 30_000, 'Longest graceful shutdown before exit'),
 });
 
-export type Config = Static<typeof ConfigSchema> & { DATA_DIR: string; TRAIN_THREADS: number };
+export type Config = Static<typeof ConfigSchema> & { DATA_DIR: string };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -111,23 +111,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'set API_KEYS=<key>[,<key>...] or sha256:<hex> hashes, or listen on HOST=127.0.0.1',
     );
   }
-  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR), TRAIN_THREADS: trainThreads(config) };
+  checkTrainThreads(config);
+  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
 }
 
-/**
- * One job's threads: TRAIN_THREADS, or the cores shared out among the jobs a worker trains side by side.
- * A worker never runs more training threads than cores (WORKER_CONCURRENCY x TRAIN_THREADS).
- */
-function trainThreads(config: Static<typeof ConfigSchema>): number {
+/** A fixed TRAIN_THREADS may not make the jobs a worker trains side by side run more threads than cores. */
+function checkTrainThreads(config: Static<typeof ConfigSchema>): void {
+  const threads = config.TRAIN_THREADS;
+  if (threads === undefined || config.ROLE === 'api') return;
   const cores = os.availableParallelism();
   const fair = Math.max(1, Math.floor(cores / config.WORKER_CONCURRENCY));
-  const threads = config.TRAIN_THREADS;
-  if (threads === undefined) return fair;
-  if (config.ROLE !== 'api' && threads > fair) {
+  if (threads > fair) {
     throw new ConfigError(
       `invalid configuration: TRAIN_THREADS=${threads} with WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY} would run ` +
-        `${threads * config.WORKER_CONCURRENCY} training threads on ${cores} cores; set TRAIN_THREADS to ${fair} or less, or lower WORKER_CONCURRENCY`,
+        `${threads * config.WORKER_CONCURRENCY} training threads on ${cores} cores; set TRAIN_THREADS to ${fair} or less, ` +
+        'lower WORKER_CONCURRENCY, or leave TRAIN_THREADS unset to share the cores among the jobs running',
     );
   }
-  return threads;
 }

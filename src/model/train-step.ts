@@ -5,16 +5,19 @@
 //   loops       (engines/loop-step.ts) the products as TF.js ops, everything else in loops over host
 //               memory: the fastest for small networks, and the path that runs on every backend
 //   onnx        (engines/onnx-step.ts) the forward and backward pass as one onnxruntime graph per step,
-//               on its MLAS kernels and TRAIN_THREADS threads: the fastest for larger networks on a CPU
+//               on its MLAS kernels and TRAIN_THREADS threads (by default the machine's cores shared out
+//               among the jobs training on it): the fastest for larger networks on a CPU
 //   tensor-ops  (engines/tensor-ops-step.ts) the whole step as TF.js ops on the backend's own memory,
 //               with one host read per step (the loss): for backends that keep tensors off the host
 //               (tensorflow through tfjs-node or tfjs-node-gpu, webgl, webgpu)
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { Packed } from './data.js';
 import type { Network } from './network.js';
 import type { Optimizer } from './optimizer.js';
 import { createLoopStep } from './engines/loop-step.js';
-import { createOnnxStep } from './engines/onnx-step.js';
+import { joinCoreShare } from './engines/core-share.js';
+import { createOnnxStep, type ThreadCount } from './engines/onnx-step.js';
 import { loadSyncRuntime } from './engines/ort-session.js';
 import { createTensorOpsStep } from './engines/tensor-ops-step.js';
 import { trainMultiplyAdds } from './engines/layout.js';
@@ -47,8 +50,11 @@ export interface TrainStep {
 
 export interface TrainEngineSettings {
   engine: TrainEngineChoice;
-  /** threads of one job's products (the onnx engine's intra-op threads) */
-  threads: number;
+  /**
+   * threads of one job's products (the onnx engine's intra-op threads): a number, or 'share' for the
+   * machine's cores divided by the jobs training on it at the moment (engines/core-share.ts)
+   */
+  threads: number | 'share';
 }
 
 /**
@@ -65,8 +71,9 @@ const warned = new Set<string>();
 
 /** Sets the engine and threads of the steps created from now on in this process (TRAIN_ENGINE, TRAIN_THREADS). */
 export function configureTrainEngine(next: Partial<TrainEngineSettings>): void {
-  if (next.threads !== undefined && !(Number.isInteger(next.threads) && next.threads >= 1)) {
-    throw new RangeError(`threads must be a whole number >= 1, got ${next.threads}`);
+  const t = next.threads;
+  if (t !== undefined && t !== 'share' && !(Number.isInteger(t) && t >= 1)) {
+    throw new RangeError(`threads must be 'share' or a whole number >= 1, got ${t}`);
   }
   settings = { ...settings, ...next };
 }
@@ -106,5 +113,19 @@ export function createTrainStep(net: Network, opt: Optimizer): TrainStep {
   if (ort instanceof Error) {
     throw new Error(`TRAIN_ENGINE=onnx but onnxruntime-node cannot be loaded (${ort.message}); install it or set TRAIN_ENGINE=auto`);
   }
-  return createOnnxStep(net, opt, ort, settings.threads);
+  return createOnnxStep(net, opt, ort, threadCount(settings.threads));
+}
+
+function threadCount(threads: TrainEngineSettings['threads']): ThreadCount {
+  if (threads !== 'share') return { threads: () => threads };
+  try {
+    return joinCoreShare();
+  } catch (err) {
+    const reason = `one thread per job: the jobs' core share cannot be kept in ${os.tmpdir()} (${(err as Error).message})`;
+    if (!warned.has(reason)) {
+      warned.add(reason);
+      process.emitWarning(reason, { code: 'BN_TRAIN_THREADS' });
+    }
+    return { threads: () => 1 };
+  }
 }

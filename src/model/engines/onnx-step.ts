@@ -22,7 +22,13 @@ interface Batch {
   session: SyncSession;
 }
 
-export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, threads: number): TrainStep {
+/** How many intra-op threads the step's sessions get: asked before every step (a CoreShare, or a fixed count). */
+export interface ThreadCount {
+  threads(): number;
+  release?(): void;
+}
+
+export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, threadCount: ThreadCount): TrainStep {
   const { spec } = net;
   const { batchNorm, task, inputDim: d, outputDim: K } = spec;
   const layers = denseLayout(net);
@@ -56,9 +62,17 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
     fetches[varName(i)] = tensor(b.variance, [b.variance.length]);
   });
 
-  // one session per batch size (in practice two: the batch size and the last batch's)
+  // one session per batch size (in practice two: the batch size and the last batch's), all with the
+  // same threads; a new thread count replaces them
   const batches = new Map<number, Batch>();
+  let threads = 0;
   const batch = (m: number): Batch => {
+    const want = threadCount.threads();
+    if (want !== threads) {
+      for (const b of batches.values()) b.session.dispose();
+      batches.clear();
+      threads = want;
+    }
     let b = batches.get(m);
     if (!b) {
       const x = new Float32Array(m * d);
@@ -108,6 +122,7 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
     dispose() {
       for (const b of batches.values()) b.session.dispose();
       batches.clear();
+      threadCount.release?.();
     },
   };
 }
