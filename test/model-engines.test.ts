@@ -123,24 +123,23 @@ function assertIdentical(a: Trained, b: Trained): void {
   assert.deepEqual(a.losses, b.losses);
 }
 
-for (const v of variants) {
-  test(`the onnx step equals the loop step over ${STEPS} steps, and repeats itself bit for bit (${name(v)})`, async () => {
-    await tf.setBackend('wasm');
-    const p = problem(v);
-    const reference = trainSteps('loops', p);
-    const onnx = trainSteps('onnx', p);
-    assertClose(onnx, reference, 1e-5);
-    assertIdentical(onnx, trainSteps('onnx', p));
-  });
+/** Each engine on the backend it is tested on: onnx beside the wasm backend, tensor-ops as cpu-backend ops. */
+const engines = [
+  { engine: 'onnx', backend: 'wasm' },
+  { engine: 'tensor-ops', backend: 'cpu' },
+] as const;
 
-  test(`the tensor-ops step equals the loop step over ${STEPS} steps on the cpu backend, and repeats itself bit for bit (${name(v)})`, async () => {
-    await tf.setBackend('cpu');
-    const p = problem(v);
-    const reference = trainSteps('loops', p);
-    const ops = trainSteps('tensor-ops', p);
-    assertClose(ops, reference, 1e-5);
-    assertIdentical(ops, trainSteps('tensor-ops', p));
-  });
+for (const v of variants) {
+  for (const { engine, backend } of engines) {
+    test(`the ${engine} step equals the loop step over ${STEPS} steps on the ${backend} backend, and repeats itself bit for bit (${name(v)})`, async () => {
+      await tf.setBackend(backend);
+      const p = problem(v);
+      const reference = trainSteps('loops', p);
+      const trained = trainSteps(engine, p);
+      assertClose(trained, reference, 1e-5);
+      assertIdentical(trained, trainSteps(engine, p));
+    });
+  }
 }
 
 /** Counts the backend's host reads (readSync and read) while `fn` runs. */
