@@ -13,12 +13,13 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { Packed } from './data.js';
-import type { Network } from './network.js';
-import type { Optimizer } from './optimizer.js';
+import { createNetwork, disposeNetwork, type Network } from './network.js';
+import { createOptimizer, type Optimizer } from './optimizer.js';
+import { resolveSpec, resolveTraining } from './spec.js';
 import { createLoopStep } from './engines/loop-step.js';
 import { joinCoreShare } from './engines/core-share.js';
 import { createOnnxStep, type ThreadCount } from './engines/onnx-step.js';
-import { loadSyncRuntime } from './engines/ort-session.js';
+import { loadSyncRuntime, type SyncRuntime } from './engines/ort-session.js';
 import { createTensorOpsStep } from './engines/tensor-ops-step.js';
 import { trainMultiplyAdds } from './engines/layout.js';
 
@@ -88,9 +89,38 @@ export function autoEngine(net: Network): { engine: TrainEngineName; reason: str
   if (DEVICE_BACKENDS.has(backend)) return { engine: 'tensor-ops', reason: `the ${backend} backend keeps tensors off the host` };
   const macs = trainMultiplyAdds(net);
   if (macs < ONNX_TRAIN_MIN_MULTIPLY_ADDS) return { engine: 'loops', reason: `${macs} multiply-adds per row, below ${ONNX_TRAIN_MIN_MULTIPLY_ADDS}` };
-  const ort = loadSyncRuntime();
-  if (ort instanceof Error) return { engine: 'loops', reason: `onnxruntime-node cannot be loaded (${ort.message})` };
+  const ort = onnxRuntime();
+  if (ort instanceof Error) return { engine: 'loops', reason: `onnxruntime-node cannot be used (${ort.message})` };
   return { engine: 'onnx', reason: `${macs} multiply-adds per row` };
+}
+
+let checked: SyncRuntime | Error | undefined;
+
+/**
+ * onnxruntime-node, loaded and seen to train once per process (one step of a 2-2-1 network): a runtime
+ * that loads but cannot run the step's graph is found here, not on the first large job.
+ */
+function onnxRuntime(): SyncRuntime | Error {
+  if (checked) return checked;
+  const ort = loadSyncRuntime();
+  if (ort instanceof Error) return (checked = ort);
+  const spec = resolveSpec({ hidden: [2], task: 'binary' }, { inputDim: 2, outputDim: 1 }, 1);
+  const net = createNetwork(spec);
+  try {
+    const step = createOnnxStep(net, createOptimizer(resolveTraining({ seed: 1 })), ort, { threads: () => 1 });
+    try {
+      const { loss } = step.run({ n: 2, d: 2, x: Float32Array.of(0, 1, 1, 0), y: Float32Array.of(0, 1) }, [0, 1]);
+      if (!Number.isFinite(loss)) throw new Error(`the self-test step's loss is ${loss}`);
+    } finally {
+      step.dispose();
+    }
+    checked = ort;
+  } catch (err) {
+    checked = new Error(`it fails its self-test: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    disposeNetwork(net);
+  }
+  return checked;
 }
 
 export function createTrainStep(net: Network, opt: Optimizer): TrainStep {
@@ -100,7 +130,7 @@ export function createTrainStep(net: Network, opt: Optimizer): TrainStep {
     const auto = autoEngine(net);
     engine = auto.engine;
     // A missing or broken onnxruntime is worth one line per process, not one per job.
-    if (/cannot be loaded/.test(auto.reason) && !warned.has(auto.reason)) {
+    if (/cannot be used/.test(auto.reason) && !warned.has(auto.reason)) {
       warned.add(auto.reason);
       process.emitWarning(`training on the loop engine: ${auto.reason}`, { code: 'BN_TRAIN_ENGINE' });
     }
@@ -109,9 +139,9 @@ export function createTrainStep(net: Network, opt: Optimizer): TrainStep {
   }
   if (engine === 'tensor-ops') return createTensorOpsStep(net, opt);
   if (engine === 'loops') return createLoopStep(net, opt);
-  const ort = loadSyncRuntime();
+  const ort = onnxRuntime();
   if (ort instanceof Error) {
-    throw new Error(`TRAIN_ENGINE=onnx but onnxruntime-node cannot be loaded (${ort.message}); install it or set TRAIN_ENGINE=auto`);
+    throw new Error(`TRAIN_ENGINE=onnx but onnxruntime-node cannot be used (${ort.message}); install it or set TRAIN_ENGINE=auto`);
   }
   return createOnnxStep(net, opt, ort, threadCount(settings.threads));
 }
