@@ -3,6 +3,7 @@
 // Between syncs the trained values and their gradients live in the optimizer's arrays (optimizerArrays):
 // the graph reads each variable in place and writes each gradient in place, and the optimizer updates
 // them in place, so a step copies nothing but the batch.
+import type * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import { updateMovingStats } from '../batch-norm.js';
 import type { Packed } from '../data.js';
@@ -36,19 +37,28 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
   const sizes = net.trainable.map((v) => v.size);
   const { params, grads } = optimizerArrays(opt, sizes);
   net.trainable.forEach((v, q) => params[q].set(readVariable(v)));
-  const bn = layers.flatMap((l) =>
-    l.bn
+  // each BN layer's moving statistics (host copies between syncs) and the batch statistics the graph writes
+  const bn = layers.flatMap(({ units, bn: variables }) =>
+    variables
       ? [
           {
-            variables: [l.bn.movingMean, l.bn.movingVariance] as const,
-            movingMean: readVariable(l.bn.movingMean),
-            movingVariance: readVariable(l.bn.movingVariance),
-            mean: new Float32Array(l.units),
-            variance: new Float32Array(l.units),
+            variables,
+            movingMean: readVariable(variables.movingMean),
+            movingVariance: readVariable(variables.movingVariance),
+            mean: new Float32Array(units),
+            variance: new Float32Array(units),
           },
         ]
       : [],
   );
+  /** every variable and the array that holds its values between syncs */
+  const held: [tf.Variable, Float32Array][] = [
+    ...net.trainable.map((v, q): [tf.Variable, Float32Array] => [v, params[q]]),
+    ...bn.flatMap((s): [tf.Variable, Float32Array][] => [
+      [s.variables.movingMean, s.movingMean],
+      [s.variables.movingVariance, s.movingVariance],
+    ]),
+  ];
 
   const tensor = (values: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', values, dims);
   const paramFeeds = Object.fromEntries(params.map((p, q) => [paramName(q), tensor(p, shapes[q])]));
@@ -111,13 +121,7 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
       return { ...pass(p, idx), grads: grads.map((g) => g.slice()) };
     },
     sync() {
-      writeVariables([
-        ...net.trainable.map((v, q): [typeof v, Float32Array] => [v, params[q]]),
-        ...bn.flatMap((s): [(typeof s.variables)[number], Float32Array][] => [
-          [s.variables[0], s.movingMean],
-          [s.variables[1], s.movingVariance],
-        ]),
-      ]);
+      writeVariables(held);
     },
     dispose() {
       for (const b of batches.values()) b.session.dispose();
