@@ -106,7 +106,7 @@ export interface AdamState {
    * With `held`: arrays for each variable's values and gradient in the module's memory. update() of
    * variable q on its own held arrays (out = w) copies nothing.
    */
-  held?: { w: Float32Array[]; g: Float32Array[] };
+  held?: { readonly w: readonly Float32Array[]; readonly g: readonly Float32Array[] };
   /** step t (from 1) of variable q: reads w and g, writes out (may be w) */
   update(q: number, w: Float32Array, g: Float32Array, out: Float32Array, learningRate: number, t: number): void;
 }
@@ -130,14 +130,15 @@ export function createAdamState(sizes: readonly number[], options: { held?: bool
   const view = (at: number, q: number) => heap.subarray(at, at + sizes[q]);
   const wAt = options.held ? padded.map(take) : [];
   const gAt = options.held ? padded.map(take) : [];
-  const held = options.held ? { w: wAt.map(view), g: gAt.map(view) } : undefined;
+  const heldW = wAt.map(view);
+  const heldG = gAt.map(view);
   return {
     m: mAt.map(view),
     v: vAt.map(view),
-    held,
+    held: options.held ? { w: Object.freeze([...heldW]), g: Object.freeze([...heldG]) } : undefined,
     update(q, wValues, gValues, out, learningRate, t) {
       const { a, c } = adamCorrections(learningRate, t);
-      if (held && wValues === held.w[q] && gValues === held.g[q] && out === wValues) {
+      if (options.held && wValues === heldW[q] && gValues === heldG[q] && out === wValues) {
         exports.adam(4 * wAt[q], 4 * gAt[q], 4 * mAt[q], 4 * vAt[q], 4 * padded[q], a, c);
         return;
       }

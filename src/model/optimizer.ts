@@ -69,7 +69,7 @@ export function optimizerArrays(opt: Optimizer, sizes: readonly number[]): { par
     opt.adam.v.forEach((v, q) => v.set(before[1][q]));
     opt.slots = [opt.adam.m, opt.adam.v];
   }
-  return { params: opt.adam.held!.w, grads: opt.adam.held!.g };
+  return { params: [...opt.adam.held!.w], grads: [...opt.adam.held!.g] };
 }
 
 function createSlots(opt: Optimizer, sizes: readonly number[]): void {

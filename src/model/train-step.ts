@@ -59,8 +59,11 @@ export interface TrainEngineSettings {
 }
 
 /**
- * From this many multiply-adds per row of the forward pass, one onnxruntime call per step beats the loop
- * step's TF.js products and loops (bench/RESULTS.md, "engines"); below it the call's fixed cost dominates.
+ * From this many multiply-adds per row of the forward pass, the onnx step trains; below it the loop step
+ * does. Small networks gain little per step from onnxruntime (its call and the graph's nodes cost tens of
+ * microseconds whatever the size) while a job pays a few milliseconds per batch size to build its
+ * sessions, and the process about a tenth of a second to load onnxruntime and check it; so the small
+ * networks (2-3-2-1, 2-128-1, 2-32-32-1) keep the loop step.
  */
 export const ONNX_TRAIN_MIN_MULTIPLY_ADDS = 2_000;
 

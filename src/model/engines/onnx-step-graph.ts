@@ -8,9 +8,11 @@
 //             dh = gamma invStd (dy - mean_i dy - hhat mean_i(dy hhat)),  dgamma = sum_i dy hhat,  dbeta = sum_i dy
 // Inputs: x [m, inputDim], t [m, outputDim] (one-hot classes for multiclass, the labels otherwise),
 // scale [] = 1/m, and p<q> for trainable variable q (net.trainable order). Outputs: g<q>, the gradient of
-// variable q; mean<i> and var<i>, BN layer i's batch statistics (the moving averages move outside the
-// graph, with the loop step's formula); loss and, for classification, correct (scalars). The optimizer runs outside the graph
-// too (optimizer.ts), so that every engine takes the same update.
+// kernel q, and `vectors`, everything else in one array (StepGraph.vectors says where): the loss, the
+// correct count (classification), the vectors' gradients, and each BN layer's batch mean and variance
+// (the moving averages move outside the graph, with the loop step's formula). One output for all of those
+// because each output costs about as much as a small node (onnxruntime-node makes a JS object for it).
+// The optimizer runs outside the graph too (optimizer.ts), so that every engine takes the same update.
 import type { ModelSpec } from '../../schemas/model-spec.js';
 import {
   ATTR_INT,
@@ -30,16 +32,32 @@ const IR_VERSION = 8;
 const CAST_TO_FLOAT = { name: 'to', type: ATTR_INT, i: 1 };
 
 export const paramName = (q: number) => `p${q}`;
+/** the output of kernel q's gradient */
 export const gradName = (q: number) => `g${q}`;
-export const meanName = (i: number) => `mean${i}`;
-export const varName = (i: number) => `var${i}`;
+export const VECTORS = 'vectors';
+
+export interface StepGraph {
+  model: Uint8Array;
+  /** offsets in the `vectors` output */
+  vectors: {
+    length: number;
+    loss: number;
+    /** classification only */
+    correct?: number;
+    /** by trainable index, for the 1-D variables (biases, gamma, beta) */
+    grads: Map<number, number>;
+    /** per BN layer, in order */
+    mean: number[];
+    variance: number[];
+  };
+}
 
 /**
  * The step's graph for `spec` with dense layers `layers` (denseLayout), for batches of m rows. A fixed
  * batch size lets onnxruntime plan the graph's memory once: with a symbolic one its elementwise nodes
  * ran about twice as long.
  */
-export function stepGraph(spec: ModelSpec, layers: readonly DenseLayout[], trainableShapes: readonly number[][], m: number): Uint8Array {
+export function stepGraph(spec: ModelSpec, layers: readonly DenseLayout[], trainableShapes: readonly number[][], m: number): StepGraph {
   const { activation, batchNorm, task } = spec;
   const bnBefore = batchNorm.placement === 'before-activation';
   const nodes: Node[] = [];
@@ -96,9 +114,9 @@ export function stepGraph(spec: ModelSpec, layers: readonly DenseLayout[], train
   let bnIndex = 0;
   const bnForward = (h: string, gamma: string, beta: string): { r: string; saved: BnSaved } => {
     const i = bnIndex++;
-    const mean = meanRows(h, meanName(i));
+    const mean = meanRows(h, `mean${i}`);
     const centred = op('Sub', [h, mean]);
-    const variance = meanRows(op('Mul', [centred, centred]), varName(i));
+    const variance = meanRows(op('Mul', [centred, centred]), `var${i}`);
     const invStd = op('Reciprocal', [op('Sqrt', [op('Add', [variance, constant(batchNorm.epsilon)])])]);
     const hhat = op('Mul', [centred, invStd]);
     return { r: op('Add', [op('Mul', [hhat, gamma]), beta]), saved: { hhat, invStd, gamma } };
@@ -159,13 +177,12 @@ export function stepGraph(spec: ModelSpec, layers: readonly DenseLayout[], train
     op('Mul', [sumAll(op('Mul', [diff, diff])), 'scale'], undefined, 'loss');
     dz = op('Mul', [diff, op('Add', ['scale', 'scale'])]);
   }
-  output('loss', []);
-  if (task !== 'regression') output('correct', []);
 
   // backward
   for (let l = L; l >= 0; l--) {
     const layer = layers[l];
     op('Gemm', [inputsOf[l], dz], [int('transA', 1)], gradName(layer.kernel));
+    output(gradName(layer.kernel), trainableShapes[layer.kernel]);
     if (layer.bias !== undefined) sumRows(dz, gradName(layer.bias));
     if (l === 0) break; // the input layer needs no dx
     const da = op('Gemm', [dz, paramName(layer.kernel)], [int('transB', 1)]);
@@ -175,13 +192,28 @@ export function stepGraph(spec: ModelSpec, layers: readonly DenseLayout[], train
     else if (bnBefore) dz = bnBackward(actBackward(da, inputsOf[l]), s.bn, gradName(below.bn.gamma), gradName(below.bn.beta));
     else dz = actBackward(bnBackward(da, s.bn, gradName(below.bn.gamma), gradName(below.bn.beta)), s.act!);
   }
-  trainableShapes.forEach((shape, q) => output(gradName(q), shape));
-  layers
-    .filter((l) => l.bn)
-    .forEach((l, i) => {
-      output(meanName(i), [l.units]);
-      output(varName(i), [l.units]);
-    });
+
+  // everything 1-D, in one output
+  inits.push(int64Tensor('shape1', [1], [1]));
+  const pieces: string[] = [];
+  let length = 0;
+  /** appends a 1-D value of `size` entries; returns its offset */
+  const pack = (name: string, size: number): number => {
+    pieces.push(name);
+    return (length += size) - size;
+  };
+  const scalar = (name: string) => pack(op('Reshape', [name, 'shape1']), 1);
+  const loss = scalar('loss');
+  const correct = task === 'regression' ? undefined : scalar('correct');
+  const grads = new Map<number, number>();
+  trainableShapes.forEach((shape, q) => {
+    if (shape.length === 1) grads.set(q, pack(gradName(q), shape[0]));
+  });
+  const bnUnits = layers.filter((l) => l.bn).map((l) => l.units);
+  const mean = bnUnits.map((u, i) => pack(`mean${i}`, u));
+  const variance = bnUnits.map((u, i) => pack(`var${i}`, u));
+  op('Concat', pieces, [int('axis', 0)], VECTORS);
+  output(VECTORS, [length]);
 
   const model = ModelProto.create({
     irVersion: IR_VERSION,
@@ -201,5 +233,5 @@ export function stepGraph(spec: ModelSpec, layers: readonly DenseLayout[], train
       output: outputs,
     },
   });
-  return ModelProto.encode(model).finish();
+  return { model: ModelProto.encode(model).finish(), vectors: { length, loss, correct, grads, mean, variance } };
 }

@@ -13,7 +13,7 @@ import { optimizerArrays, optimizerStep, type Optimizer } from '../optimizer.js'
 import type { StepResult, TrainStep } from '../train-step.js';
 import { readVariable, writeVariables } from './host-values.js';
 import { denseLayout } from './layout.js';
-import { gradName, meanName, paramName, stepGraph, varName } from './onnx-step-graph.js';
+import { gradName, paramName, stepGraph, VECTORS } from './onnx-step-graph.js';
 import type { SyncRuntime, SyncSession } from './ort-session.js';
 
 interface Batch {
@@ -35,22 +35,27 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
   const layers = denseLayout(net);
   const shapes = net.trainable.map((v) => [...v.shape]);
   const sizes = net.trainable.map((v) => v.size);
+  const graph = (m: number) => stepGraph(spec, layers, shapes, m);
+  const tensor = (values: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', values, dims);
+  // the kernels' gradients in the optimizer's arrays; the vectors' gradients, the BN batch statistics, the
+  // loss and the correct count are views of the graph's one other output
+  const { vectors: at } = graph(1);
+  const vectors = new Float32Array(at.length);
+  const view = (offset: number, n: number) => vectors.subarray(offset, offset + n);
   const { params, grads } = optimizerArrays(opt, sizes);
+  for (const [q, offset] of at.grads) grads[q] = view(offset, sizes[q]);
   net.trainable.forEach((v, q) => params[q].set(readVariable(v)));
-  // each BN layer's moving statistics (host copies between syncs) and the batch statistics the graph writes
-  const bn = layers.flatMap(({ units, bn: variables }) =>
-    variables
-      ? [
-          {
-            variables,
-            movingMean: readVariable(variables.movingMean),
-            movingVariance: readVariable(variables.movingVariance),
-            mean: new Float32Array(units),
-            variance: new Float32Array(units),
-          },
-        ]
-      : [],
-  );
+  const fetches: Record<string, Ort.Tensor> = { [VECTORS]: tensor(vectors, [at.length]) };
+  layers.forEach(({ kernel }) => (fetches[gradName(kernel)] = tensor(grads[kernel], shapes[kernel])));
+  const paramFeeds = Object.fromEntries(params.map((p, q) => [paramName(q), tensor(p, shapes[q])]));
+  // each BN layer's moving statistics, host copies between syncs
+  const bn = layers.flatMap(({ units, bn: variables }) => (variables ? [{ units, variables }] : [])).map(({ units, variables }, i) => ({
+    variables,
+    movingMean: readVariable(variables.movingMean),
+    movingVariance: readVariable(variables.movingVariance),
+    mean: view(at.mean[i], units),
+    variance: view(at.variance[i], units),
+  }));
   /** every variable and the array that holds its values between syncs */
   const held: [tf.Variable, Float32Array][] = [
     ...net.trainable.map((v, q): [tf.Variable, Float32Array] => [v, params[q]]),
@@ -59,18 +64,6 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
       [s.variables.movingVariance, s.movingVariance],
     ]),
   ];
-
-  const tensor = (values: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', values, dims);
-  const paramFeeds = Object.fromEntries(params.map((p, q) => [paramName(q), tensor(p, shapes[q])]));
-  const loss = new Float32Array(1);
-  const correct = new Float32Array(1);
-  const fetches: Record<string, Ort.Tensor> = { loss: tensor(loss, []) };
-  if (task !== 'regression') fetches.correct = tensor(correct, []);
-  grads.forEach((g, q) => (fetches[gradName(q)] = tensor(g, shapes[q])));
-  bn.forEach((b, i) => {
-    fetches[meanName(i)] = tensor(b.mean, [b.mean.length]);
-    fetches[varName(i)] = tensor(b.variance, [b.variance.length]);
-  });
 
   // one session per batch size (in practice two: the batch size and the last batch's), all with the
   // same threads; a new thread count replaces them
@@ -88,7 +81,7 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
       const x = new Float32Array(m * d);
       const t = new Float32Array(m * K);
       const feeds = { ...paramFeeds, x: tensor(x, [m, d]), t: tensor(t, [m, K]), scale: tensor(Float32Array.of(1 / m), []) };
-      b = { x, t, feeds, session: ort.createSession(stepGraph(spec, layers, shapes, m), threads) };
+      b = { x, t, feeds, session: ort.createSession(graph(m).model, threads) };
       batches.set(m, b);
     }
     return b;
@@ -106,7 +99,7 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
     }
     b.session.run(b.feeds, fetches);
     for (const s of bn) updateMovingStats(s.movingMean, s.movingVariance, s, m, batchNorm.momentum, batchNorm.varianceEstimator);
-    return { loss: loss[0], correct: task === 'regression' ? 0 : correct[0] };
+    return { loss: vectors[at.loss], correct: at.correct === undefined ? 0 : vectors[at.correct] };
   }
 
   return {
