@@ -30,10 +30,10 @@ export function createTensorOpsStep(net: Network, opt: Optimizer): TrainStep {
   const sizes = net.trainable.map((v) => v.size);
   const param = (q: number) => net.trainable[q] as tf.Variable<tf.Rank.R1>;
   const kernel = (q: number) => net.trainable[q] as tf.Variable<tf.Rank.R2>;
-  // the optimizer's slots on the backend, from the Optimizer's arrays when it has them (a resumed run)
+  // the optimizer's slots on the backend, from (copies of) the Optimizer's arrays when it has them (a resumed run)
   const slotCount = opt.type === 'adam' ? 2 : opt.type === 'momentum' ? 1 : 0;
   const slots: tf.Variable[][] = Array.from({ length: slotCount }, (_, k) =>
-    net.trainable.map((v, q) => tf.tidy(() => tf.variable(opt.slots.length > 0 ? tf.tensor(opt.slots[k][q], v.shape) : tf.zerosLike(v), false))),
+    net.trainable.map((v, q) => tf.tidy(() => tf.variable(opt.slots.length > 0 ? tf.tensor(opt.slots[k][q].slice(), v.shape) : tf.zerosLike(v), false))),
   );
 
   const act = (z: tf.Tensor2D): tf.Tensor2D =>
