@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, resolveSpec, resolveTraining } from '../src/model/index.js';
+import { initBackend, resolveSpec, resolveTraining, train, type SavedCheckpoint } from '../src/model/index.js';
 import { pack, type Packed } from '../src/model/data.js';
 import { createNetwork, disposeNetwork, namedVariables, type Network } from '../src/model/network.js';
 import { createOptimizer, saveOptimizer } from '../src/model/optimizer.js';
@@ -270,4 +270,29 @@ test('the jobs training on a machine share its cores: a job alone gets all of th
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a training state saved by one engine resumes on another (through JSON), as if trained straight through', async () => {
+  await tf.setBackend('cpu');
+  const data = randomMatrix(8, 120, 5, (_x, i) => i % 3);
+  for (const optimizer of ['adam', 'momentum'] as const) {
+    const model: ModelRequest = { hidden: [16, 8], task: 'multiclass', batchNorm: { varianceEstimator: 'unbiased' } };
+    const training = resolveTraining({ batchSize: 32, seed: 17, optimizer, validationSplit: 0, epochs: 4 });
+    const spec = resolveSpec(model, { inputDim: 5, outputDim: 3 }, training.seed);
+    const flat = (s: SavedCheckpoint) => s.checkpoint.layers.flatMap((l) => (l.type === 'dense' ? [...l.kernel.flat(), ...(l.bias ?? [])] : l.type === 'batchNorm' ? [...l.gamma, ...l.beta, ...l.movingMean, ...l.movingVariance] : []));
+    configureTrainEngine({ engine: 'loops' });
+    const straight = await train({ modelId: 'x', spec, training, data });
+    for (const [first, second] of [['onnx', 'tensor-ops'], ['tensor-ops', 'loops'], ['loops', 'onnx']] as const) {
+      configureTrainEngine({ engine: first });
+      const half = await train({ modelId: 'x', spec, training: { ...training, epochs: 2 }, data });
+      const resume = JSON.parse(JSON.stringify({ checkpoint: half.last.checkpoint, state: half.last.state })) as SavedCheckpoint;
+      configureTrainEngine({ engine: second });
+      const resumed = await train({ modelId: 'x', spec, training, data, resume });
+      const diff = maxAbsDiff(flat(resumed.last), flat(straight.last));
+      assert.ok(diff <= 1e-5, `${optimizer}, ${first} then ${second}: parameters differ by ${diff}`);
+      const slots = (s: SavedCheckpoint) => s.state.optimizer.weights.flatMap((w) => w.values);
+      assert.ok(maxAbsDiff(slots(resumed.last), slots(straight.last)) <= 1e-5, `${optimizer}, ${first} then ${second}: optimizer slots`);
+    }
+  }
+  configureTrainEngine({ engine: 'auto' });
 });
