@@ -42,7 +42,7 @@ function childContext(): Promise<ChildContext> {
   context ??= (async () => {
     const config = loadConfig(process.env);
     const { backend } = await initBackend(config.TFJS_BACKEND);
-    configureTrainEngine({ engine: config.TRAIN_ENGINE, threads: config.TRAIN_THREADS ?? 'share' });
+    configureTrainEngine({ engine: config.TRAIN_ENGINE, threads: config.TRAIN_THREADS });
     const store = await createFsStore(config.DATA_DIR);
     const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, undefined, 'bn-processor') : null;
     return { store, backend, redis };

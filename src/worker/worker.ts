@@ -56,7 +56,7 @@ export async function startWorker({ config, logger }: StartWorkerOptions): Promi
         DATA_DIR: config.DATA_DIR,
         TFJS_BACKEND: config.TFJS_BACKEND,
         TRAIN_ENGINE: config.TRAIN_ENGINE,
-        ...(config.TRAIN_THREADS !== undefined && { TRAIN_THREADS: String(config.TRAIN_THREADS) }),
+        TRAIN_THREADS: String(config.TRAIN_THREADS),
         WORKER_CONCURRENCY: String(config.WORKER_CONCURRENCY),
         LOG_LEVEL: config.LOG_LEVEL,
       },
