@@ -45,7 +45,7 @@ export function createOnnxStep(net: Network, opt: Optimizer, ort: SyncRuntime, t
   const { params, grads } = optimizerArrays(opt, sizes);
   for (const [q, offset] of at.grads) grads[q] = view(offset, sizes[q]);
   net.trainable.forEach((v, q) => params[q].set(readVariable(v)));
-  const fetches: Record<string, Ort.Tensor> = { [VECTORS]: tensor(vectors, [at.length]) };
+  const fetches: Record<string, Ort.Tensor> = { [VECTORS]: tensor(vectors, [1, at.length]) };
   layers.forEach(({ kernel }) => (fetches[gradName(kernel)] = tensor(grads[kernel], shapes[kernel])));
   const paramFeeds = Object.fromEntries(params.map((p, q) => [paramName(q), tensor(p, shapes[q])]));
   // each BN layer's moving statistics, host copies between syncs
