@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     console.log('bench: width scaling ...');
     const rows = await widthScaling(torch);
     results.width = rows;
-    sections.push(`## 2. How cost grows with width\n\n${widthTable(rows)}\n\nPrediction: one-point median. Training: in process (no queue), two epochs of 2,048 rows after a warm-up epoch, batch 128, Adam; ours with TRAIN_THREADS 1 and 2 and PyTorch with 1 and 2 threads, run alternately, each side compared at its better count.`);
+    sections.push(`## 2. How cost grows with width\n\n${widthTable(rows)}\n\nPrediction: one-point median. Training: in process (no queue), the best of three epochs of 4,096 rows after a warm-up epoch, batch 128, Adam; ours with TRAIN_THREADS 1 and 2 and PyTorch with 1 and 2 threads, run alternately, each side compared at its better count.`);
     console.log(widthTable(rows));
   }
   if (run('http')) {

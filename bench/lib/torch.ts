@@ -43,7 +43,8 @@ export interface TorchTrainRequest {
   lr: number;
 }
 
-/** PyTorch's training samples/s over the epochs after the first, on `threads` threads. */
-export function torchTrainSamplesPerSecond(torch: TorchRunner, request: TorchTrainRequest, threads: number): number {
-  return torch.run<{ samplesPerSecond: number }>({ task: 'train', ...request, threads }).samplesPerSecond;
+/** PyTorch's training samples/s over the epochs after the first (or of the best of them), on `threads` threads. */
+export function torchTrainSamplesPerSecond(torch: TorchRunner, request: TorchTrainRequest, threads: number, of: 'all' | 'best' = 'all'): number {
+  const res = torch.run<{ samplesPerSecond: number; bestEpochSamplesPerSecond: number }>({ task: 'train', ...request, threads });
+  return of === 'best' ? res.bestEpochSamplesPerSecond : res.samplesPerSecond;
 }
