@@ -3,9 +3,9 @@
 // the loss's gradient, the optimizer of optimizer.ts (tfjs's update rules and slot names) and the
 // moving averages; they differ in where the arithmetic runs.
 //   loops       (engines/loop-step.ts) the products as TF.js ops, everything else in loops over host
-//               memory: the fastest for small networks, and the path that runs on every backend
+//               memory: for small networks, and the path that runs on every backend
 //   onnx        (engines/onnx-step.ts) the forward and backward pass as one onnxruntime graph per step,
-//               on its MLAS kernels and TRAIN_THREADS threads (by default the machine's cores shared out
+//               on its MLAS kernels and TRAIN_THREADS threads (a count, or the machine's cores shared out
 //               among the jobs training on it): the fastest for larger networks on a CPU
 //   tensor-ops  (engines/tensor-ops-step.ts) the whole step as TF.js ops on the backend's own memory,
 //               with one host read per step (the loss): for backends that keep tensors off the host
@@ -80,10 +80,6 @@ export function configureTrainEngine(next: Partial<TrainEngineSettings>): void {
     throw new RangeError(`threads must be 'share' or a whole number >= 1, got ${t}`);
   }
   settings = { ...settings, ...next };
-}
-
-export function trainEngineSettings(): Readonly<TrainEngineSettings> {
-  return settings;
 }
 
 /** The engine `auto` picks for this network on the active backend, and why. */
