@@ -1,12 +1,13 @@
-// Training throughput of the engine vs tf.layers fit on the same MLP (the MNIST-size 784-256-128-64-10,
-// BN before ReLU, batch 128, Adam) with synthetic data, on the active backend.
+// Training throughput of each training engine (loops, onnx on 1 and 2 threads, tensor-ops) vs tf.layers
+// fit on the same MLP (the MNIST-size 784-256-128-64-10, BN before ReLU, batch 128, Adam) with synthetic
+// data, on the active backend, run one after the other in one process.
 // Also one-point inference latency: the service's frozen engine vs tf.layers predict on the backend.
 // Usage: node dist/bench/engine-bench.js [rows=4096] [epochs=3]   (TFJS_BACKEND picks the backend)
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, resolveSpec, resolveTraining, train, type BackendPreference } from '../src/model/index.js';
+import { configureTrainEngine, initBackend, resolveSpec, resolveTraining, train, type BackendPreference, type TrainEngineName } from '../src/model/index.js';
 import { createPrng } from '../src/util/prng.js';
 import { partFromRows } from '../src/datasets/arrays.js';
 import { createFoldedEngine } from '../src/inference/index.js';
@@ -31,7 +32,16 @@ function syntheticData(): { features: number[][]; labels: number[] } {
   return { features, labels };
 }
 
-async function benchEngine(data: ReturnType<typeof syntheticData>) {
+/** The engines compared: every engine, onnx also on two threads. */
+const ENGINES: { engine: TrainEngineName; threads: number }[] = [
+  { engine: 'loops', threads: 1 },
+  { engine: 'onnx', threads: 1 },
+  { engine: 'onnx', threads: 2 },
+  { engine: 'tensor-ops', threads: 1 },
+];
+
+async function benchEngine(data: ReturnType<typeof syntheticData>, engine: TrainEngineName, threads: number) {
+  configureTrainEngine({ engine, threads });
   const training = resolveTraining({ epochs: epochs + 1, batchSize: BATCH, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, seed: 1 });
   const spec = resolveSpec({ hidden: HIDDEN, task: 'multiclass' }, { inputDim: D, outputDim: K }, 1);
   const t0 = performance.now();
@@ -114,12 +124,20 @@ async function benchLayers(data: ReturnType<typeof syntheticData>) {
 async function main(): Promise<void> {
   const info = await initBackend((process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto');
   const data = syntheticData();
-  const { checkpoint, ...engine } = await benchEngine(data);
+  const engines = [];
+  let checkpoint: Checkpoint | undefined;
+  for (const { engine, threads } of ENGINES) {
+    const { checkpoint: doc, ...figures } = await benchEngine(data, engine, threads);
+    checkpoint ??= doc;
+    engines.push({ engine, threads, ...figures });
+  }
+  configureTrainEngine({ engine: 'auto', threads: 1 });
   const layers = await benchLayers(data);
   const onePointInference = {
-    frozenEngineMedianUs: await frozenOnePointUs(checkpoint, data.features[0]),
+    frozenEngineMedianUs: await frozenOnePointUs(checkpoint!, data.features[0]),
     tfLayersPredictMedianUs: layers.onePointPredictUs,
   };
+  const best = Math.max(...engines.map((e) => e.samplesPerSecond));
   const result = {
     date: new Date().toISOString(),
     backend: info.backend,
@@ -128,19 +146,23 @@ async function main(): Promise<void> {
     model: `${D}-${HIDDEN.join('-')}-${K}, BN before ReLU, batch ${BATCH}, Adam`,
     rows,
     timedEpochs: epochs,
-    engine,
+    engines,
     tfLayers: layers,
-    speedup: engine.samplesPerSecond / layers.samplesPerSecond,
+    speedup: best / layers.samplesPerSecond,
     onePointInference,
   };
   const dir = path.join(process.cwd(), 'bench', 'results');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, `engine-${info.backend}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  for (const e of engines) {
+    console.log(
+      `engine-bench ${info.backend}: ${e.engine} x${e.threads} ${e.samplesPerSecond.toFixed(0)} samples/s ` +
+        `(epoch ${e.epochMs.toFixed(0)} ms + checkpoint ${e.checkpointMsPerEpoch.toFixed(0)} ms, final loss ${e.finalLoss.toFixed(4)})`,
+    );
+  }
   console.log(
-    `engine-bench ${info.backend}: engine ${engine.samplesPerSecond.toFixed(0)} samples/s ` +
-      `(epoch ${engine.epochMs.toFixed(0)} ms + checkpoint ${engine.checkpointMsPerEpoch.toFixed(0)} ms), tf.layers fit ${layers.samplesPerSecond.toFixed(0)} samples/s, ` +
-      `x${result.speedup.toFixed(2)}; one point: frozen engine ${onePointInference.frozenEngineMedianUs.toFixed(0)} us, ` +
-      `tf.layers predict ${onePointInference.tfLayersPredictMedianUs.toFixed(0)} us`,
+    `engine-bench ${info.backend}: tf.layers fit ${layers.samplesPerSecond.toFixed(0)} samples/s, best engine x${result.speedup.toFixed(2)}; ` +
+      `one point: frozen engine ${onePointInference.frozenEngineMedianUs.toFixed(0)} us, tf.layers predict ${onePointInference.tfLayersPredictMedianUs.toFixed(0)} us`,
   );
 }
 

@@ -35,3 +35,26 @@ test('API_KEYS: required off loopback, never empty, sha256 entries well formed',
   // A worker listens nowhere: no keys needed.
   assert.equal(loadConfig({ HOST: '0.0.0.0', ROLE: 'worker' }).ROLE, 'worker');
 });
+
+test('TRAIN_ENGINE and TRAIN_THREADS: auto; cores / WORKER_CONCURRENCY threads by default, never more; or share', () => {
+  const cores = os.availableParallelism();
+  assert.equal(loadConfig({}).TRAIN_ENGINE, 'auto');
+  assert.equal(loadConfig({}).TRAIN_THREADS, 1, 'one job per core by default: one thread each');
+  assert.equal(loadConfig({ WORKER_CONCURRENCY: '1' }).TRAIN_THREADS, cores, 'one job at a time: every core');
+  assert.equal(loadConfig({ WORKER_CONCURRENCY: String(2 * cores) }).TRAIN_THREADS, 1, 'more jobs than cores: still one thread');
+  assert.equal(loadConfig({ TRAIN_THREADS: '1' }).TRAIN_THREADS, 1);
+  assert.equal(loadConfig({ TRAIN_THREADS: 'share' }).TRAIN_THREADS, 'share');
+  assert.throws(
+    () => loadConfig({ WORKER_CONCURRENCY: '1', TRAIN_THREADS: String(cores + 1) }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      new RegExp(`TRAIN_THREADS=${cores + 1} with WORKER_CONCURRENCY=1 would run ${cores + 1} training threads on ${cores} cores`).test(err.message),
+  );
+  assert.throws(() => loadConfig({ WORKER_CONCURRENCY: String(cores), TRAIN_THREADS: '2' }), /set TRAIN_THREADS to 1 or less/);
+  // the API trains nothing
+  assert.equal(loadConfig({ ROLE: 'api', WORKER_CONCURRENCY: '1', TRAIN_THREADS: String(cores + 1) }).TRAIN_THREADS, cores + 1);
+  for (const bad of ['0', '2.5', 'many', '257']) {
+    assert.throws(() => loadConfig({ TRAIN_THREADS: bad }), (err: unknown) => err instanceof ConfigError && err.message.includes(`TRAIN_THREADS="${bad}"`), bad);
+  }
+  assert.throws(() => loadConfig({ TRAIN_ENGINE: 'gpu' }), /TRAIN_ENGINE="gpu"/);
+});

@@ -7,7 +7,7 @@ import { bnBackward, bnBatchStats, bnForwardTrain } from '../src/model/batch-nor
 import { pack } from '../src/model/data.js';
 import { createNetwork, disposeNetwork, type Network } from '../src/model/network.js';
 import { createOptimizer } from '../src/model/optimizer.js';
-import { createTrainStep } from '../src/model/train-step.js';
+import { configureTrainEngine, createTrainStep } from '../src/model/train-step.js';
 import { createPrng } from '../src/util/prng.js';
 import type { BatchNormLayer } from '../src/schemas/checkpoint.js';
 import type { ModelRequest, ModelSpec } from '../src/schemas/model-spec.js';
@@ -196,8 +196,17 @@ const variants: { task: 'binary' | 'multiclass' | 'regression'; placement?: 'bef
   { task: 'multiclass', placement: 'after-activation', bn: true, act: 'tanh' },
   { task: 'regression', bn: false, act: 'sigmoid' },
 ];
-for (const vt of variants) {
-  test(`network backward equals autodiff (${vt.task}, ${vt.bn ? vt.placement : 'no BN'}, ${vt.act})`, () => {
+// every engine's gradients, each on the backend it runs on in the engine tests
+const engines = [
+  { engine: 'loops', backend: 'wasm' },
+  { engine: 'onnx', backend: 'wasm' },
+  { engine: 'tensor-ops', backend: 'cpu' },
+] as const;
+
+for (const vt of variants) for (const { engine, backend } of engines) {
+  test(`network backward equals autodiff (${vt.task}, ${vt.bn ? vt.placement : 'no BN'}, ${vt.act}; ${engine} engine)`, async () => {
+    await tf.setBackend(backend);
+    configureTrainEngine({ engine });
     const outputDim = vt.task === 'multiclass' ? 3 : 1;
     const spec = resolveSpec(
       { hidden: [5, 4], task: vt.task, activation: vt.act, batchNorm: { enabled: vt.bn, placement: vt.placement } },
@@ -207,6 +216,7 @@ for (const vt of variants) {
     const data = randomMatrix(4, 7, 3, (x, i) => (vt.task === 'multiclass' ? i % 3 : vt.task === 'binary' ? i % 2 : x[0] * 2));
     const net = createNetwork(spec);
     const step = createTrainStep(net, createOptimizer(resolveTraining({ seed: 1 })));
+    assert.equal(step.engine, engine);
     try {
       const x = tf.tensor2d(data.features);
       const y = vt.task === 'multiclass' ? tf.tensor1d(data.labels, 'int32') : tf.tensor2d(data.labels, [7, 1]);
@@ -225,6 +235,8 @@ for (const vt of variants) {
     } finally {
       step.dispose();
       disposeNetwork(net);
+      configureTrainEngine({ engine: 'auto' });
+      await tf.setBackend('wasm');
     }
   });
 }

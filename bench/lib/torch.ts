@@ -37,3 +37,22 @@ export function findTorch(): TorchRunner | { missing: string } {
   }
   return { missing: `no python3 with torch among ${CANDIDATES.join(', ')} (Debian: apt-get install python3-torch libopenblas0-pthread)` };
 }
+
+/** The thread counts both sides train with in the training comparisons; each side is taken at its best. */
+export const TRAIN_THREADS = [1, 2] as const;
+
+export interface TorchTrainRequest {
+  inputDim: number;
+  hidden: number[];
+  classes: number;
+  rows: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+}
+
+/** PyTorch's training samples/s over the epochs after the first (or of the best of them), on `threads` threads. */
+export function torchTrainSamplesPerSecond(torch: TorchRunner, request: TorchTrainRequest, threads: number, of: 'all' | 'best' = 'all'): number {
+  const res = torch.run<{ samplesPerSecond: number; bestEpochSamplesPerSecond: number }>({ task: 'train', ...request, threads });
+  return of === 'best' ? res.bestEpochSamplesPerSecond : res.samplesPerSecond;
+}

@@ -1,13 +1,26 @@
 // Training throughput through real jobs (API -> BullMQ -> sandboxed worker -> checkpoints on disk): the
-// MNIST-size network's samples/s next to PyTorch's on the same machine, and how many small-network jobs
-// an hour one service finishes with WORKER_CONCURRENCY 1 and 2.
+// MNIST-size network's samples/s with the default settings (a job per core, one thread each) and with
+// WORKER_CONCURRENCY=1 (one job at a time, on every core), next to PyTorch's with 1 and 2 threads on the
+// same machine, run alternately (ours by default, PyTorch with one thread, ours on every core, PyTorch
+// with two); and how many small-network jobs an hour one service finishes with WORKER_CONCURRENCY 1 and 2.
 import { startService, type Service } from '../lib/service.js';
 import { round } from '../lib/stats.js';
-import type { TorchRunner } from '../lib/torch.js';
+import { torchTrainSamplesPerSecond, type TorchRunner } from '../lib/torch.js';
 import { MNIST, mnistLike } from '../lib/workloads.js';
 
 export interface TrainingSection {
-  mnist: { rows: number; timedEpochs: number; samplesPerSecond: number; torchSamplesPerSecond: number | null; ratio: number | null };
+  mnist: {
+    rows: number;
+    timedEpochs: number;
+    /** the service as configured by default */
+    samplesPerSecond: number;
+    /** with WORKER_CONCURRENCY=1: the job's products on every core */
+    allCoresSamplesPerSecond: number;
+    torchByThreads: Record<number, number> | null;
+    /** PyTorch's better thread count */
+    torchSamplesPerSecond: number | null;
+    ratio: number | null;
+  };
   smallJobs: { jobs: number; epochs: number; perConcurrency: { concurrency: number; seconds: number; jobsPerHour: number }[] };
 }
 
@@ -61,17 +74,25 @@ async function smallJobs(concurrency: number): Promise<{ concurrency: number; se
   }
 }
 
-export async function trainingSection(torch: TorchRunner | null): Promise<TrainingSection> {
-  const service = await startService();
-  let samplesPerSecond: number;
+async function mnistJobWith(env: Record<string, string>): Promise<number> {
+  const service = await startService(env);
   try {
-    samplesPerSecond = await mnistJob(service);
+    return await mnistJob(service);
   } finally {
     await service.stop();
   }
-  const torchSps = torch
-    ? torch.run<{ samplesPerSecond: number }>({ task: 'train', inputDim: MNIST.inputDim, hidden: MNIST.hidden, classes: MNIST.classes, rows: ROWS, epochs: EPOCHS, batchSize: 128, lr: 0.01 }).samplesPerSecond
-    : null;
+}
+
+export async function trainingSection(torch: TorchRunner | null): Promise<TrainingSection> {
+  const torchRun = (threads: number) =>
+    torch
+      ? torchTrainSamplesPerSecond(torch, { inputDim: MNIST.inputDim, hidden: MNIST.hidden, classes: MNIST.classes, rows: ROWS, epochs: EPOCHS, batchSize: 128, lr: 0.01 }, threads)
+      : null;
+  const samplesPerSecond = await mnistJobWith({});
+  const torch1 = torchRun(1);
+  const allCores = await mnistJobWith({ WORKER_CONCURRENCY: '1' });
+  const torch2 = torchRun(2);
+  const torchBest = torch1 === null || torch2 === null ? null : Math.max(torch1, torch2);
   const perConcurrency = [];
   for (const c of [1, 2]) perConcurrency.push(await smallJobs(c));
   return {
@@ -79,8 +100,10 @@ export async function trainingSection(torch: TorchRunner | null): Promise<Traini
       rows: ROWS,
       timedEpochs: EPOCHS - 1,
       samplesPerSecond: round(samplesPerSecond, 0),
-      torchSamplesPerSecond: torchSps === null ? null : round(torchSps, 0),
-      ratio: torchSps === null ? null : round(samplesPerSecond / torchSps, 3),
+      allCoresSamplesPerSecond: round(allCores, 0),
+      torchByThreads: torch1 === null || torch2 === null ? null : { 1: round(torch1, 0), 2: round(torch2, 0) },
+      torchSamplesPerSecond: torchBest === null ? null : round(torchBest, 0),
+      ratio: torchBest === null ? null : round(samplesPerSecond / torchBest, 3),
     },
     smallJobs: { jobs: SMALL_JOBS, epochs: SMALL_EPOCHS, perConcurrency },
   };

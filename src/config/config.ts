@@ -23,6 +23,19 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ default: './data', description: 'Datasets, models, checkpoints (shared by API and workers)' }),
   WORKER_CONCURRENCY: Int(1, 256, Math.max(1, os.availableParallelism()), 'Jobs trained side by side per worker'),
   TFJS_BACKEND: Type.Enum(['auto', 'tensorflow', 'wasm', 'cpu'], { default: 'auto' }),
+  TRAIN_ENGINE: Type.Enum(['auto', 'loops', 'onnx', 'tensor-ops'], {
+    default: 'auto',
+    description:
+      'Training step: auto = tensor-ops on the tensorflow backend, else onnxruntime-node for networks of 2,000+ multiply-adds per row, loops below',
+  }),
+  TRAIN_THREADS: Type.Optional(
+    // a string: a count (1-256) or the word share; trainThreads() below makes it a number
+    Type.String({
+      pattern: '^(share|[1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-6])$',
+      description:
+        "Threads of one job's matrix products (onnx engine), 1-256: default cores / WORKER_CONCURRENCY, at most that; share: the cores divided by the jobs training on the machine at the moment (a job alone uses every core; results then depend on the thread count)",
+    }),
+  ),
   INFERENCE_ENGINE: Type.Enum(['auto', 'onnx', 'folded', 'direct'], {
     default: 'auto',
     description: 'Prediction engine: auto = onnxruntime-node for models of 20,000+ multiply-adds per row, folded TypeScript below',
@@ -71,7 +84,7 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(1000, 600_000, 30_000, 'Longest graceful shutdown before exit'),
 });
 
-export type Config = Static<typeof ConfigSchema> & { DATA_DIR: string };
+export type Config = Omit<Static<typeof ConfigSchema>, 'TRAIN_THREADS'> & { DATA_DIR: string; TRAIN_THREADS: number | 'share' };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -93,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
   }
-  const config = converted as Config;
+  const config = converted as Static<typeof ConfigSchema>;
   let keys: number;
   try {
     keys = parseApiKeys(config.API_KEYS).length;
@@ -110,7 +123,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'set API_KEYS=<key>[,<key>...] or sha256:<hex> hashes, or listen on HOST=127.0.0.1',
     );
   }
-  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR), TRAIN_THREADS: trainThreads(config) };
+}
+
+/**
+ * One job's threads: TRAIN_THREADS, by default the cores shared out among the jobs a worker trains side
+ * by side. A number may not make them run more threads than cores (on roles that train).
+ */
+function trainThreads(config: Static<typeof ConfigSchema>): number | 'share' {
+  const cores = os.availableParallelism();
+  const fair = Math.max(1, Math.floor(cores / config.WORKER_CONCURRENCY));
+  const threads = config.TRAIN_THREADS === undefined ? fair : config.TRAIN_THREADS === 'share' ? 'share' : Number(config.TRAIN_THREADS);
+  if (threads !== 'share' && threads > fair && config.ROLE !== 'api') {
+    throw new ConfigError(
+      `invalid configuration: TRAIN_THREADS=${threads} with WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY} would run ` +
+        `${threads * config.WORKER_CONCURRENCY} training threads on ${cores} cores; set TRAIN_THREADS to ${fair} or less, ` +
+        'lower WORKER_CONCURRENCY, or set TRAIN_THREADS=share to share the cores among the jobs running',
+    );
+  }
+  return threads;
 }
 
 /** The server's limits as the maxima of the training request's schema. */

@@ -18,9 +18,18 @@
 // of a training step. The lanes compute in float32, as tfjs's own Adam does.
 
 /** tf.train.adam's defaults; epsilon is the float32 backends' epsilon() that tfjs substitutes for null */
-const BETA1 = 0.9;
-const BETA2 = 0.999;
-const EPSILON = 1e-7;
+export const ADAM_BETA1 = 0.9;
+export const ADAM_BETA2 = 0.999;
+export const ADAM_EPSILON = 1e-7;
+const [BETA1, BETA2, EPSILON] = [ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON];
+
+/**
+ * Step t's bias corrections as the update takes them: w - a m / (sqrt(v) c + eps). tfjs keeps b^t in
+ * float32 variables, which starts from the float32 value of b.
+ */
+export function adamCorrections(learningRate: number, t: number): { a: number; c: number } {
+  return { a: learningRate / (1 - Math.fround(BETA1) ** t), c: 1 / Math.sqrt(1 - Math.fround(BETA2) ** t) };
+}
 
 const leb128 = (n: number): number[] => {
   const out: number[] = [];
@@ -93,17 +102,24 @@ let compiled: WebAssembly.Module | undefined;
 export interface AdamState {
   m: Float32Array[];
   v: Float32Array[];
+  /**
+   * With `held`: arrays for each variable's values and gradient in the module's memory. update() of
+   * variable q on its own held arrays (out = w) copies nothing.
+   */
+  held?: { readonly w: readonly Float32Array[]; readonly g: readonly Float32Array[] };
   /** step t (from 1) of variable q: reads w and g, writes out (may be w) */
   update(q: number, w: Float32Array, g: Float32Array, out: Float32Array, learningRate: number, t: number): void;
 }
 
-export function createAdamState(sizes: readonly number[]): AdamState {
+export function createAdamState(sizes: readonly number[], options: { held?: boolean } = {}): AdamState {
   compiled ??= new WebAssembly.Module(BYTES);
   const exports = new WebAssembly.Instance(compiled).exports as { memory: WebAssembly.Memory; adam: (...args: number[]) => void };
   // lengths padded to whole lanes; the padding stays zero, so its updates stay zero
   const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
+  const total = padded.reduce((s, n) => s + n, 0);
   const scratch = Math.max(...padded);
-  const floats = 2 * scratch + 2 * padded.reduce((s, n) => s + n, 0);
+  const floats = 2 * scratch + (options.held ? 4 : 2) * total;
+  // the only growth: views of the memory stay valid for the state's life
   exports.memory.grow(Math.ceil((floats * 4) / 65536));
   const heap = new Float32Array(exports.memory.buffer);
   let next = 0;
@@ -111,18 +127,26 @@ export function createAdamState(sizes: readonly number[]): AdamState {
   const [w, g] = [take(scratch), take(scratch)];
   const mAt = padded.map(take);
   const vAt = padded.map(take);
+  const view = (at: number, q: number) => heap.subarray(at, at + sizes[q]);
+  const wAt = options.held ? padded.map(take) : [];
+  const gAt = options.held ? padded.map(take) : [];
+  const heldW = wAt.map(view);
+  const heldG = gAt.map(view);
   return {
-    m: mAt.map((at, q) => heap.subarray(at, at + sizes[q])),
-    v: vAt.map((at, q) => heap.subarray(at, at + sizes[q])),
+    m: mAt.map(view),
+    v: vAt.map(view),
+    held: options.held ? { w: Object.freeze([...heldW]), g: Object.freeze([...heldG]) } : undefined,
     update(q, wValues, gValues, out, learningRate, t) {
+      const { a, c } = adamCorrections(learningRate, t);
+      if (options.held && wValues === heldW[q] && gValues === heldG[q] && out === wValues) {
+        exports.adam(4 * wAt[q], 4 * gAt[q], 4 * mAt[q], 4 * vAt[q], 4 * padded[q], a, c);
+        return;
+      }
       const n = sizes[q];
       heap.set(wValues, w);
       heap.set(gValues, g);
       heap.fill(0, w + n, w + padded[q]);
       heap.fill(0, g + n, g + padded[q]);
-      // tfjs keeps b^t in float32 variables, which starts from the float32 value of b
-      const a = learningRate / (1 - Math.fround(BETA1) ** t);
-      const c = 1 / Math.sqrt(1 - Math.fround(BETA2) ** t);
       exports.adam(4 * w, 4 * g, 4 * mAt[q], 4 * vAt[q], 4 * padded[q], a, c);
       out.set(heap.subarray(w, w + n));
     },

@@ -132,7 +132,7 @@ export function bnBackward(
 export function updateMovingStats(
   movingMean: Float32Array,
   movingVariance: Float32Array,
-  stats: BnBatchStats,
+  stats: { mean: ArrayLike<number>; variance: ArrayLike<number> },
   m: number,
   momentum: number,
   estimator: 'biased' | 'unbiased',

@@ -10,7 +10,8 @@ import { stableName, type Network } from './network.js';
 
 type OptimizerName = ResolvedTraining['optimizer'];
 
-const MOMENTUM = 0.9;
+/** tf.train.momentum's momentum as the service uses it (no Nesterov) */
+export const MOMENTUM = 0.9;
 
 const SLOT_KINDS: Record<OptimizerName, readonly string[]> = { sgd: [], momentum: ['momentum'], adam: ['m', 'v'] };
 
@@ -47,9 +48,34 @@ export function optimizerStep(opt: Optimizer, sizes: readonly number[]): (q: num
   return (_q, w, g, out) => sgd(w, g, out, lr);
 }
 
+/** Creates the slots (zeros) unless they exist: for engines that keep them elsewhere between syncs. */
+export function ensureSlots(opt: Optimizer, sizes: readonly number[]): void {
+  if (opt.slots.length === 0) createSlots(opt, sizes);
+}
+
+/**
+ * Arrays for the trained values and their gradients, one per variable, that optimizerStep's update reads
+ * and writes in place without a copy (for Adam: in its WebAssembly memory, beside the moments). Keeps the
+ * slots' values, and their absence before a first step.
+ */
+export function optimizerArrays(opt: Optimizer, sizes: readonly number[]): { params: Float32Array[]; grads: Float32Array[] } {
+  if (opt.type !== 'adam') {
+    return { params: sizes.map((n) => new Float32Array(n)), grads: sizes.map((n) => new Float32Array(n)) };
+  }
+  const before = opt.slots;
+  opt.adam = createAdamState(sizes, { held: true });
+  if (before.length > 0) {
+    opt.adam.m.forEach((m, q) => m.set(before[0][q]));
+    opt.adam.v.forEach((v, q) => v.set(before[1][q]));
+    opt.slots = [opt.adam.m, opt.adam.v];
+  }
+  return { params: [...opt.adam.held!.w], grads: [...opt.adam.held!.g] };
+}
+
 function createSlots(opt: Optimizer, sizes: readonly number[]): void {
   if (opt.type === 'adam') {
-    opt.adam = createAdamState(sizes);
+    // an engine's arrays already made the state (optimizerArrays): its moments become the slots
+    opt.adam ??= createAdamState(sizes);
     opt.slots = [opt.adam.m, opt.adam.v];
   } else {
     opt.slots = SLOT_KINDS[opt.type].map(() => sizes.map((n) => new Float32Array(n)));

@@ -1,29 +1,27 @@
-// The training step: forward with batch statistics, the hand-written backward pass, the optimizer.
-// Only the 2 * (layers + 1) - 1 matrix products run as backend ops; everything elementwise runs in
-// plain loops over the tensors' memory (ops.ts and tensor-memory.ts say why).
-//
-// The products are arranged around two facts of XNNPACK on wasm. tf.matMul's transpose flags fall back
-// to a naive loop several times slower, so every operand is handed over already laid out
-// for a plain product. And a product first packs its SECOND operand into XNNPACK's layout (~3.7 ns a
-// value, cached per tensor id), which for a kernel that changes every step cost more than the product
-// itself at batch 32 (784x256: 0.74 ms). So kernels only ever come first and only batch-sized arrays
-// get packed, with activations and their gradients kept unit-major ([units, m]):
-//   forward   Z^T  = W^T . A^T     (then bias, BN and activation on Z^T give the next A^T)
-//   backward  dW   = A^T . dZ
-//             dA^T = W . dZ^T      (then activation and BN backward give the layer below's dZ^T)
-// Transposing each new kernel (~1 ns a value) and each dZ^T costs a fraction of the packing it saves.
-//
-// Between syncs the trained values live here: kernels (and their transposes) in tensors replaced every
-// step, the vectors (bias, gamma, beta, moving statistics) in arrays. sync() hands them to the variables.
+// The training step and the choice of the engine that runs it. Every engine computes the same step:
+// forward with batch statistics, the closed-form BN backward pass (Ioffe & Szegedy 2015, section 3),
+// the loss's gradient, the optimizer of optimizer.ts (tfjs's update rules and slot names) and the
+// moving averages; they differ in where the arithmetic runs.
+//   loops       (engines/loop-step.ts) the products as TF.js ops, everything else in loops over host
+//               memory: for small networks, and the path that runs on every backend
+//   onnx        (engines/onnx-step.ts) the forward and backward pass as one onnxruntime graph per step,
+//               on its MLAS kernels and TRAIN_THREADS threads (a count, or the machine's cores shared out
+//               among the jobs training on it): the fastest for larger networks on a CPU
+//   tensor-ops  (engines/tensor-ops-step.ts) the whole step as TF.js ops on the backend's own memory,
+//               with one host read per step (the loss): for backends that keep tensors off the host
+//               (tensorflow through tfjs-node or tfjs-node-gpu, webgl, webgpu)
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { activateInPlace, activationBackwardInPlace } from './activations.js';
-import { bnBackward, bnBatchStats, bnForwardTrain, updateMovingStats, type BnBatchStats } from './batch-norm.js';
 import type { Packed } from './data.js';
-import { lossAndGrad } from './losses.js';
-import type { Network } from './network.js';
-import { addToRows, gatherRows, rowSums, transposeInto } from './ops.js';
-import { optimizerStep, type Optimizer } from './optimizer.js';
-import { create, read, update } from './tensor-memory.js';
+import { createNetwork, disposeNetwork, type Network } from './network.js';
+import { createOptimizer, type Optimizer } from './optimizer.js';
+import { resolveSpec, resolveTraining } from './spec.js';
+import { createLoopStep } from './engines/loop-step.js';
+import { joinCoreShare } from './engines/core-share.js';
+import { createOnnxStep, type ThreadCount } from './engines/onnx-step.js';
+import { loadSyncRuntime, type SyncRuntime } from './engines/ort-session.js';
+import { createTensorOpsStep } from './engines/tensor-ops-step.js';
+import { trainMultiplyAdds } from './engines/layout.js';
 
 export interface StepResult {
   /** the batch's mean loss */
@@ -32,7 +30,13 @@ export interface StepResult {
   correct: number;
 }
 
+export type TrainEngineName = 'loops' | 'onnx' | 'tensor-ops';
+/** TRAIN_ENGINE's values (the config schema lists the same). */
+export type TrainEngineChoice = 'auto' | TrainEngineName;
+
 export interface TrainStep {
+  /** the engine that runs this step */
+  readonly engine: TrainEngineName;
   /** One optimisation step on rows `idx` of `p`. */
   run(p: Packed, idx: ArrayLike<number>): StepResult;
   /**
@@ -40,220 +44,117 @@ export interface TrainStep {
    * copies of the gradients, in `net.trainable` order. For checking the backward pass.
    */
   gradients(p: Packed, idx: ArrayLike<number>): StepResult & { grads: Float32Array[] };
-  /** Writes the trained values into the network's variables (before evaluating or saving them). */
+  /** Writes the trained values (and the optimizer's slots) where the trainer reads them: the network's variables and `opt`. */
   sync(): void;
   dispose(): void;
 }
 
-/** A trainable vector and its gradient. */
-interface Vector {
-  /** index in net.trainable */
-  q: number;
-  values: Float32Array;
-  grad: Float32Array;
+export interface TrainEngineSettings {
+  engine: TrainEngineChoice;
+  /**
+   * threads of one job's products (the onnx engine's intra-op threads): a number, or 'share' for the
+   * machine's cores divided by the jobs training on it at the moment (engines/core-share.ts)
+   */
+  threads: number | 'share';
 }
 
-interface Dense {
-  fanIn: number;
-  units: number;
-  kernel: tf.Variable;
-  /** index of the kernel in net.trainable */
-  q: number;
-  bias?: Vector;
-  bn?: { gamma: Vector; beta: Vector; movingMean: Float32Array; movingVariance: Float32Array };
+/**
+ * From this many multiply-adds per row of the forward pass, the onnx step trains; below it the loop step
+ * does. Small networks gain little per step from onnxruntime (its call and the graph's nodes cost tens of
+ * microseconds whatever the size) while a job pays a few milliseconds per batch size to build its
+ * sessions, and the process about a tenth of a second to load onnxruntime and check it; so the small
+ * networks (2-3-2-1, 2-128-1, 2-32-32-1) keep the loop step.
+ */
+export const ONNX_TRAIN_MIN_MULTIPLY_ADDS = 2_000;
+
+/** Backends whose tensors do not live in host memory: the loop and onnx steps would copy every activation. */
+const DEVICE_BACKENDS = new Set(['tensorflow', 'webgl', 'webgpu']);
+
+let settings: TrainEngineSettings = { engine: 'auto', threads: 1 };
+const warned = new Set<string>();
+
+/** Sets the engine and threads of the steps created from now on in this process (TRAIN_ENGINE, TRAIN_THREADS). */
+export function configureTrainEngine(next: Partial<TrainEngineSettings>): void {
+  const t = next.threads;
+  if (t !== undefined && t !== 'share' && !(Number.isInteger(t) && t >= 1)) {
+    throw new RangeError(`threads must be 'share' or a whole number >= 1, got ${t}`);
+  }
+  settings = { ...settings, ...next };
 }
 
-/** Arrays of one step, reused by every step with as many rows; hidden-layer arrays are [units, m]. */
-interface Workspace {
-  /** the batch's rows, row-major [m, inputDim] (gathering, then transposing, beat a transposing gather 1.7x) */
-  x: Float32Array;
-  y: Float32Array | Int32Array;
-  /** row-major [m, outputDim] */
-  logits: Float32Array;
-  dLogits: Float32Array;
-  hidden: {
-    hhat: Float32Array;
-    /** the activation's output when BN follows it (it is overwritten by BN's output otherwise) */
-    act: Float32Array;
-    stats: BnBatchStats;
-  }[];
+/** The engine `auto` picks for this network on the active backend, and why. */
+export function autoEngine(net: Network): { engine: TrainEngineName; reason: string } {
+  const backend = tf.getBackend();
+  if (DEVICE_BACKENDS.has(backend)) return { engine: 'tensor-ops', reason: `the ${backend} backend keeps tensors off the host` };
+  const macs = trainMultiplyAdds(net);
+  if (macs < ONNX_TRAIN_MIN_MULTIPLY_ADDS) return { engine: 'loops', reason: `${macs} multiply-adds per row, below ${ONNX_TRAIN_MIN_MULTIPLY_ADDS}` };
+  const ort = onnxRuntime();
+  if (ort instanceof Error) return { engine: 'loops', reason: `onnxruntime-node cannot be used (${ort.message})` };
+  return { engine: 'onnx', reason: `${macs} multiply-adds per row` };
 }
 
-interface Pass extends StepResult {
-  /** kernel gradients, per dense layer */
-  dW: tf.Tensor2D[];
-  /** every tensor the pass made */
-  tensors: tf.Tensor[];
+let checked: SyncRuntime | Error | undefined;
+
+/**
+ * onnxruntime-node, loaded and seen to train once per process (one step of a 2-2-1 network): a runtime
+ * that loads but cannot run the step's graph is found here, not on the first large job.
+ */
+function onnxRuntime(): SyncRuntime | Error {
+  if (checked) return checked;
+  const ort = loadSyncRuntime();
+  if (ort instanceof Error) return (checked = ort);
+  const spec = resolveSpec({ hidden: [2], task: 'binary' }, { inputDim: 2, outputDim: 1 }, 1);
+  const net = createNetwork(spec);
+  try {
+    const step = createOnnxStep(net, createOptimizer(resolveTraining({ seed: 1 })), ort, { threads: () => 1 });
+    try {
+      const { loss } = step.run({ n: 2, d: 2, x: Float32Array.of(0, 1, 1, 0), y: Float32Array.of(0, 1) }, [0, 1]);
+      if (!Number.isFinite(loss)) throw new Error(`the self-test step's loss is ${loss}`);
+    } finally {
+      step.dispose();
+    }
+    checked = ort;
+  } catch (err) {
+    checked = new Error(`it fails its self-test: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    disposeNetwork(net);
+  }
+  return checked;
 }
 
 export function createTrainStep(net: Network, opt: Optimizer): TrainStep {
-  const { activation, batchNorm, task } = net.spec;
-  const bnBefore = batchNorm.placement === 'before-activation';
-  const arrays = new Map<tf.Variable, Float32Array>();
-  const array = (v: tf.Variable) => {
-    const a = Float32Array.from(v.dataSync());
-    arrays.set(v, a);
-    return a;
-  };
-  const vector = (v: tf.Variable): Vector => ({ q: net.trainable.indexOf(v), values: array(v), grad: new Float32Array(v.size) });
-  const dense = (kernel: tf.Variable, units: number, bias?: tf.Variable): Dense => ({
-    fanIn: kernel.shape[0],
-    units,
-    kernel,
-    q: net.trainable.indexOf(kernel),
-    bias: bias && vector(bias),
-  });
-  const hidden = net.hidden.map((l) => {
-    const layer = dense(l.kernel, l.units, l.bias);
-    if (l.bn) {
-      const { gamma, beta, movingMean, movingVariance } = l.bn;
-      layer.bn = { gamma: vector(gamma), beta: vector(beta), movingMean: array(movingMean), movingVariance: array(movingVariance) };
+  const choice = settings.engine;
+  let engine: TrainEngineName;
+  if (choice === 'auto') {
+    const auto = autoEngine(net);
+    engine = auto.engine;
+    // A missing or broken onnxruntime is worth one line per process, not one per job.
+    if (/cannot be used/.test(auto.reason) && !warned.has(auto.reason)) {
+      warned.add(auto.reason);
+      process.emitWarning(`training on the loop engine: ${auto.reason}`, { code: 'BN_TRAIN_ENGINE' });
     }
-    return layer;
-  });
-  const layers = [...hidden, dense(net.outKernel, net.spec.outputDim, net.outBias)];
-  const vectors = layers.flatMap((l) => [l.bias, l.bn?.gamma, l.bn?.beta].filter((v) => v !== undefined));
-  const sizes = net.trainable.map((v) => v.size);
-
-  // W: the optimizer's input and dA^T = W . dZ^T; W^T: the forward products
-  const transposeKernels = () => layers.map((l, i) => create([l.units, l.fanIn], (t) => transposeInto(read(kernels[i]), l.fanIn, l.units, t)));
-  let kernels = layers.map((l) => tf.clone(l.kernel) as tf.Tensor2D);
-  let kernelsT = transposeKernels();
-
-  const workspaces = new Map<number, Workspace>();
-  const workspace = (m: number, p: Packed): Workspace => {
-    let w = workspaces.get(m);
-    if (!w) {
-      w = {
-        x: new Float32Array(m * p.d),
-        y: p.y instanceof Int32Array ? new Int32Array(m) : new Float32Array(m),
-        logits: new Float32Array(m * net.spec.outputDim),
-        dLogits: new Float32Array(m * net.spec.outputDim),
-        hidden: hidden.map((l) => ({
-          hhat: new Float32Array(l.bn ? m * l.units : 0),
-          act: new Float32Array(l.bn && !bnBefore ? m * l.units : 0),
-          stats: bnBatchStats(l.bn ? l.units : 0),
-        })),
-      };
-      workspaces.set(m, w);
-    }
-    return w;
-  };
-
-  function pass(p: Packed, idx: ArrayLike<number>): Pass {
-    const m = idx.length;
-    const d = p.d;
-    const ws = workspace(m, p);
-    const y = ws.y;
-    for (let i = 0; i < m; i++) y[i] = p.y[idx[i]];
-    const tensors: tf.Tensor[] = [];
-    const keep = <T extends tf.Tensor>(t: T): T => {
-      tensors.push(t);
-      return t;
-    };
-    try {
-      // inputsT[l]: the input of dense layer l, unit-major (the batch's features transposed for l = 0)
-      gatherRows(p.x, d, idx, ws.x);
-      const inputsT = [keep(create([d, m], (v) => transposeInto(ws.x, m, d, v)))];
-      hidden.forEach((l, i) => {
-        const k = l.units;
-        const w = ws.hidden[i];
-        const a = keep(
-          update(tf.matMul(kernelsT[i], inputsT[i]), (z) => {
-            if (l.bias) addToRows(z, k, m, l.bias.values);
-            if (!l.bn) return activateInPlace(activation, z);
-            const { gamma, beta } = l.bn;
-            if (bnBefore) {
-              const relu = activation === 'relu';
-              bnForwardTrain(z, k, m, gamma.values, beta.values, batchNorm.epsilon, w.hhat, z, w.stats, relu);
-              if (!relu) activateInPlace(activation, z);
-            } else {
-              activateInPlace(activation, z);
-              w.act.set(z);
-              bnForwardTrain(z, k, m, gamma.values, beta.values, batchNorm.epsilon, w.hhat, z, w.stats);
-            }
-            // the moving statistics never feed this pass, so updating them here does not change the gradients
-            updateMovingStats(l.bn.movingMean, l.bn.movingVariance, w.stats, m, batchNorm.momentum, batchNorm.varianceEstimator);
-          }),
-        );
-        inputsT.push(a);
-      });
-
-      const L = hidden.length;
-      const out = layers[L];
-      const K = out.units;
-      const logitsT = keep(tf.matMul(kernelsT[L], inputsT[L]));
-      const z = read(logitsT);
-      addToRows(z, K, m, out.bias!.values);
-      const { loss, correct } = lossAndGrad(task, transposeInto(z, K, m, ws.logits), y, m, K, ws.dLogits);
-      // dl/d(output of dense layer l), from the logits down, in both layouts
-      let dZ = keep(create([m, K], (v) => v.set(ws.dLogits)));
-      let dZT = keep(create([K, m], (v) => transposeInto(ws.dLogits, m, K, v)));
-      const dW: tf.Tensor2D[] = [];
-      for (let l = L; l >= 0; l--) {
-        const layer = layers[l];
-        if (layer.bias) rowSums(read(dZT), layer.units, m, layer.bias.grad);
-        dW[l] = keep(tf.matMul(inputsT[l], dZ));
-        if (l === 0) break; // the input layer needs no dx
-        const below = hidden[l - 1];
-        const w = ws.hidden[l - 1];
-        const units = below.units;
-        dZT = keep(
-          update(tf.matMul(kernels[l], dZT), (g) => {
-            const bn = below.bn;
-            if (!bn) return activationBackwardInPlace(activation, g, read(inputsT[l]));
-            if (bnBefore) {
-              activationBackwardInPlace(activation, g, read(inputsT[l]));
-              bnBackward(g, w.hhat, units, m, w.stats.invStd, bn.gamma.values, g, bn.gamma.grad, bn.beta.grad);
-            } else {
-              bnBackward(g, w.hhat, units, m, w.stats.invStd, bn.gamma.values, g, bn.gamma.grad, bn.beta.grad);
-              activationBackwardInPlace(activation, g, w.act);
-            }
-          }),
-        );
-        dZ = keep(create([m, units], (v) => transposeInto(read(dZT), units, m, v)));
-      }
-      return { loss, correct, dW, tensors };
-    } catch (err) {
-      tf.dispose(tensors);
-      throw err;
-    }
+  } else {
+    engine = choice;
   }
+  if (engine === 'tensor-ops') return createTensorOpsStep(net, opt);
+  if (engine === 'loops') return createLoopStep(net, opt);
+  const ort = onnxRuntime();
+  if (ort instanceof Error) {
+    throw new Error(`TRAIN_ENGINE=onnx but onnxruntime-node cannot be used (${ort.message}); install it or set TRAIN_ENGINE=auto`);
+  }
+  return createOnnxStep(net, opt, ort, threadCount(settings.threads));
+}
 
-  return {
-    run(p, idx) {
-      const { loss, correct, dW, tensors } = pass(p, idx);
-      try {
-        const apply = optimizerStep(opt, sizes);
-        const next = layers.map((l, i) => create([l.fanIn, l.units], (w) => apply(l.q, read(kernels[i]), read(dW[i]), w)));
-        for (const v of vectors) apply(v.q, v.values, v.grad, v.values);
-        tf.dispose([...kernels, ...kernelsT]);
-        kernels = next;
-        kernelsT = transposeKernels();
-      } finally {
-        tf.dispose(tensors);
-      }
-      return { loss, correct };
-    },
-    gradients(p, idx) {
-      const { loss, correct, dW, tensors } = pass(p, idx);
-      try {
-        const grads: Float32Array[] = [];
-        layers.forEach((l, i) => (grads[l.q] = read(dW[i]).slice()));
-        for (const v of vectors) grads[v.q] = v.grad.slice();
-        return { loss, correct, grads };
-      } finally {
-        tf.dispose(tensors);
-      }
-    },
-    sync() {
-      layers.forEach((l, i) => l.kernel.assign(kernels[i]));
-      tf.tidy(() => {
-        for (const [v, a] of arrays) v.assign(tf.tensor(a.slice(), v.shape, 'float32'));
-      });
-    },
-    dispose() {
-      tf.dispose([...kernels, ...kernelsT]);
-    },
-  };
+function threadCount(threads: TrainEngineSettings['threads']): ThreadCount {
+  if (threads !== 'share') return { threads: () => threads };
+  try {
+    return joinCoreShare();
+  } catch (err) {
+    const reason = `one thread per job: the jobs' core share cannot be kept in ${os.tmpdir()} (${(err as Error).message})`;
+    if (!warned.has(reason)) {
+      warned.add(reason);
+      process.emitWarning(reason, { code: 'BN_TRAIN_THREADS' });
+    }
+    return { threads: () => 1 };
+  }
 }

@@ -15,7 +15,7 @@ import { loadConfig } from '../config/config.js';
 import { REDACT_PATHS } from '../config/log-redaction.js';
 import { configureBuiltins } from '../datasets/builtin.js';
 import { getDatasetData } from '../datasets/dataset-service.js';
-import { initBackend, parameterCount, resolveTraining, train, type TrainingProgress } from '../model/index.js';
+import { configureTrainEngine, initBackend, parameterCount, resolveTraining, train, type TrainingProgress } from '../model/index.js';
 import { TrainingCancelledError } from '../model/errors.js';
 import type { EpochMetrics } from '../schemas/checkpoint.js';
 import type { TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
@@ -59,6 +59,7 @@ function childContext(): Promise<ChildContext> {
       base: { pid: process.pid, component: 'training-child' },
     });
     const { backend } = await initBackend(config.TFJS_BACKEND);
+    configureTrainEngine({ engine: config.TRAIN_ENGINE, threads: config.TRAIN_THREADS });
     const store = await createFsStore(config.DATA_DIR);
     const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, logger, 'bn-processor') : null;
     return { store, backend, redis, logger };

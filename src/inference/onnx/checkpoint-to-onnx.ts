@@ -9,7 +9,7 @@ import type { Checkpoint, TensorLayer } from '../../checkpoint/checkpoint.js';
 import { validateCheckpoint } from '../validate-checkpoint.js';
 import { compileFolded } from '../compile-plan.js';
 import type { ActivationFn, Step } from '../plan.js';
-import { ATTR_FLOAT, ATTR_INT, FLOAT, ModelProto } from './onnx-schema.js';
+import { ATTR_FLOAT, ATTR_INT, ModelProto, floatTensor as tensor, valueInfo, type Initializer, type Node } from './onnx-schema.js';
 
 /** BatchNormalization-15, Softmax-13 (axis -1), Gemm-13 (C optional). */
 const ONNX_OPSET = 15;
@@ -18,30 +18,6 @@ export const ONNX_INPUT = 'x';
 export const ONNX_OUTPUT = 'y';
 
 const ACTIVATION_OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax' } as const;
-
-interface Node {
-  opType: string;
-  name: string;
-  input: string[];
-  output: string[];
-  attribute?: { name: string; type: number; f?: number; i?: number }[];
-}
-
-interface Initializer {
-  name: string;
-  dims: number[];
-  dataType: number;
-  rawData: Uint8Array;
-}
-
-/**
- * float32, little-endian as ONNX's raw_data requires (typed arrays are little-endian on every supported
- * CPU). A Float32Array is used as it is, without a copy: a large model's weights are not duplicated.
- */
-function tensor(name: string, dims: number[], values: Float32Array | Float64Array): Initializer {
-  const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength) };
-}
 
 function layerNodes(layer: TensorLayer, input: string, inits: Initializer[]): Node[] {
   const out = layer.name;
@@ -99,10 +75,6 @@ function stepNodes(step: Step, k: number, input: string, inits: Initializer[]): 
   throw new Error(`a folded plan has no ${step.kind} step`);
 }
 
-function valueInfo(name: string, width: number) {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: width }] } } } };
-}
-
 /** ONNX bytes of the checkpoint: input x float32 [N, inputDim], output y float32 [N, outputDim]. */
 export function checkpointToOnnx(doc: Checkpoint, options: { fold?: boolean } = {}): Uint8Array {
   const { inputDim, outputDim } = validateCheckpoint(doc);
@@ -134,8 +106,8 @@ export function checkpointToOnnx(doc: Checkpoint, options: { fold?: boolean } = 
       name: doc.modelId,
       node: nodes,
       initializer: inits,
-      input: [valueInfo(ONNX_INPUT, inputDim)],
-      output: [valueInfo(ONNX_OUTPUT, outputDim)],
+      input: [valueInfo(ONNX_INPUT, ['N', inputDim])],
+      output: [valueInfo(ONNX_OUTPUT, ['N', outputDim])],
     },
   });
   return ModelProto.encode(model).finish();

@@ -11,17 +11,16 @@ import { compileDirect } from '../compile-plan.js';
 import { createExplainer } from '../frozen-model.js';
 import { loadRow } from '../run-plan.js';
 import { checkpointToOnnx, ONNX_INPUT, ONNX_OUTPUT } from './checkpoint-to-onnx.js';
+import { disableOrtTelemetryByDefault } from './telemetry.js';
 
 export type OnnxRuntime = typeof Ort;
 
 /**
  * onnxruntime-node is an optional dependency: the module, or why it cannot be used on this machine.
- * Its Linux and macOS builds send usage telemetry to Microsoft since 1.30 and leave a session file and a
- * mat-debug-<pid>.log in TMPDIR; ORT_DISABLE_TELEMETRY=1 before the first load turns all of it off
- * (an explicit ORT_DISABLE_TELEMETRY=0 in the environment keeps it on).
+ * Telemetry is off unless asked for (telemetry.ts).
  */
 export async function loadOnnxRuntime(): Promise<OnnxRuntime | Error> {
-  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  disableOrtTelemetryByDefault();
   try {
     const ort = (await import('onnxruntime-node')) as OnnxRuntime & { default?: OnnxRuntime };
     return ort.InferenceSession ? ort : (ort.default as OnnxRuntime);

@@ -23,6 +23,7 @@ const descriptor = {
             name: { type: 'string', id: 1 },
             f: { type: 'float', id: 2 },
             i: { type: 'int64', id: 3 },
+            ints: repeated('int64', 8),
             type: { type: 'int32', id: 20 },
           },
         },
@@ -74,6 +75,46 @@ export const ModelProto = protobuf.Root.fromJSON(descriptor).lookupType('onnx.Mo
 
 /** TensorProto.DataType */
 export const FLOAT = 1;
+export const INT64 = 7;
 /** AttributeProto.AttributeType */
 export const ATTR_FLOAT = 1;
 export const ATTR_INT = 2;
+export const ATTR_INTS = 7;
+
+/** A NodeProto as the encoder takes it. */
+export interface Node {
+  opType: string;
+  name: string;
+  input: string[];
+  output: string[];
+  attribute?: { name: string; type: number; f?: number; i?: number; ints?: number[] }[];
+}
+
+/** A TensorProto initializer as the encoder takes it. */
+export interface Initializer {
+  name: string;
+  dims: number[];
+  dataType: number;
+  rawData: Uint8Array;
+}
+
+/**
+ * float32, little-endian as ONNX's raw_data requires (typed arrays are little-endian on every supported
+ * CPU). A Float32Array is used as it is, without a copy: a large model's weights are not duplicated.
+ */
+export function floatTensor(name: string, dims: number[], values: ArrayLike<number>): Initializer {
+  const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
+  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength) };
+}
+
+/** int64, little-endian. */
+export function int64Tensor(name: string, dims: number[], values: readonly number[]): Initializer {
+  const i64 = BigInt64Array.from(values, (v) => BigInt(v));
+  return { name, dims, dataType: INT64, rawData: new Uint8Array(i64.buffer) };
+}
+
+/** A float32 graph input or output; a string dimension is symbolic (any size). */
+export function valueInfo(name: string, dims: readonly (number | string)[]) {
+  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim } } } };
+}
