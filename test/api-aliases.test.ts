@@ -11,6 +11,7 @@ import { createFoldedEngine } from '../src/inference/index.js';
 import { createFsStore } from '../src/store/fs-store.js';
 import { bestCheckpoint } from '../src/store/best-checkpoint.js';
 import type { Config } from '../src/config/config.js';
+import type { WarmUpReport } from '../src/api/plugins/app/alias-warm-up.js';
 import type { InferenceEngine } from '../src/inference/types.js';
 import { startEnv, waitFor, type TestEnv } from './api-helpers.js';
 import { putExactModel } from './helpers/exact-checkpoint.js';
@@ -286,21 +287,19 @@ describe('warm-up', () => {
   });
 
   test('at start: at most MODEL_CACHE_SIZE checkpoints; WARM_UP_CONCURRENCY=0 turns it off', async () => {
-    const small = countingEngine(M);
-    const app = await anotherApi(env, { MODEL_CACHE_SIZE: 1 }, small.engine);
-    try {
-      assert.deepEqual(await app.aliasWarmUp.done(), { checkpoints: 2, warmed: 1, failed: 0, skipped: 1 });
-      assert.equal(small.state.loads, 1);
-    } finally {
-      await app.close();
-    }
-    const off = countingEngine(M);
-    const cold = await anotherApi(env, { WARM_UP_CONCURRENCY: 0 }, off.engine);
-    try {
-      assert.deepEqual(await cold.aliasWarmUp.done(), { checkpoints: 0, warmed: 0, failed: 0, skipped: 0 });
-      assert.equal(off.state.loads, 0);
-    } finally {
-      await cold.close();
+    const cases: [Partial<Config>, WarmUpReport][] = [
+      [{ MODEL_CACHE_SIZE: 1 }, { checkpoints: 2, warmed: 1, failed: 0, skipped: 1 }],
+      [{ WARM_UP_CONCURRENCY: 0 }, { checkpoints: 0, warmed: 0, failed: 0, skipped: 0 }],
+    ];
+    for (const [config, report] of cases) {
+      const counted = countingEngine(M);
+      const app = await anotherApi(env, config, counted.engine);
+      try {
+        assert.deepEqual(await app.aliasWarmUp.done(), report, JSON.stringify(config));
+        assert.equal(counted.state.loads, report.warmed, JSON.stringify(config));
+      } finally {
+        await app.close();
+      }
     }
   });
 });
