@@ -49,6 +49,12 @@ describe('POST /v1/models/:modelId/evaluate', () => {
     assert.ok(Math.abs(body.loss - want.loss) < 1e-6, `${body.loss} vs ${want.loss}`);
     assert.equal((await evaluate('mdl_multiclass', { datasetId: withTest.id, split: 'train', checkpoint: 1 })).json().rows, 2);
     assert.equal((await evaluate('mdl_multiclass', { datasetId: withTest.id, split: 'all', checkpoint: 'latest' })).json().rows, 9);
+    await env.store.setAlias('mdl_multiclass', 'prod', 1);
+    for (const checkpoint of ['best', 'prod']) {
+      const named = await evaluate('mdl_multiclass', { datasetId: withTest.id, checkpoint });
+      assert.equal(named.statusCode, 200, named.body);
+      assert.equal(named.json().checkpoint, 1, checkpoint);
+    }
   });
 
   it('a binary model on 0/1 labels: the 2 x 2 confusion matrix', async () => {
@@ -79,6 +85,7 @@ describe('POST /v1/models/:modelId/evaluate', () => {
       ['mdl_multiclass', { datasetId: 'builtin:iris' }, 404, 'datasetId', /no built-in dataset builtin:iris/],
       ['mdl_multiclass', { datasetId: '../x' }, 400, 'datasetId', /is not a dataset id/],
       ['mdl_multiclass', { datasetId: withTest.id, checkpoint: 7 }, 404, 'checkpoint', /no checkpoint for epoch 7/],
+      ['mdl_multiclass', { datasetId: withTest.id, checkpoint: 'nope' }, 404, 'checkpoint', /has no alias "nope"/],
       ['mdl_multiclass', { datasetId: withTest.id, split: 'validation' }, 400, 'split', /must be one of/],
       ['mdl_multiclass', { datasetId: withTest.id, colour: 'red' }, 400, 'colour', /not a known field/],
       ['mdl_multiclass', {}, 400, 'datasetId', /datasetId is required/],

@@ -5,35 +5,14 @@
 // model cache, which is real).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFoldedEngine } from '../src/inference/index.js';
-import type { FrozenModel, InferenceEngine } from '../src/inference/types.js';
-import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { startEnv, waitFor, type TestEnv } from './api-helpers.js';
 import { putExactModel } from './helpers/exact-checkpoint.js';
+import { countingEngine } from './helpers/counting-engine.js';
 
 const M = 'mdl_warm';
-const folded = createFoldedEngine();
 const infer = '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}]}';
 
-/** The folded engine, counting the loads of M and, while `gate` is set, holding them until it resolves. */
-function countingEngine() {
-  const state = { loads: 0, gate: undefined as Promise<void> | undefined, broken: undefined as 'nan' | 'throw' | undefined };
-  const engine: InferenceEngine = {
-    name: 'counting',
-    async load(doc: Checkpoint): Promise<FrozenModel> {
-      if (doc.modelId !== M) return folded.load(doc); // the engine's own readiness probe network
-      state.loads++;
-      if (state.gate) await state.gate;
-      const model = await folded.load(doc);
-      if (state.broken === 'nan') return { ...model, predictOne: async () => new Array(model.outputDim).fill(NaN) };
-      if (state.broken === 'throw') return { ...model, predictOne: async () => { throw new Error('session run failed'); } };
-      return model;
-    },
-  };
-  return { engine, state };
-}
-
-const { engine, state } = countingEngine();
+const { engine, state } = countingEngine(M);
 let env: TestEnv;
 
 before(async () => {
@@ -93,7 +72,7 @@ describe('a model its engine cannot compute', () => {
   for (const broken of ['nan', 'throw'] as const) {
     test(`(${broken === 'nan' ? 'answers NaN' : 'throws'}) is never ready nor served, on v2 and v1, and is tried again next time`, async () => {
       // A fresh app: its cache has not loaded anything yet.
-      const fresh = countingEngine();
+      const fresh = countingEngine(M);
       fresh.state.broken = broken;
       const local = await startEnv({ env: { RATE_LIMIT_MAX: '0' }, inference: fresh.engine });
       try {

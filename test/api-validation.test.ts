@@ -234,7 +234,7 @@ describe('ids and predictions without a model', () => {
     assertError(await predict({ x: ['a'] }), 400, 'x[0]');
     assertError(await predict({ x: [1], y: 2 }), 400, 'y');
     assertError(await predict({ instances: [[1], 'x'] }), 400, 'instances[1]');
-    assertError(await predict({ x: [1] }, '?checkpoint=abc'), 400, 'checkpoint');
+    assertError(await predict({ x: [1] }, '?checkpoint=a.b'), 400, 'checkpoint');
     assertError(await predict({ x: [1] }, '?explain=yes'), 400, 'explain');
     assertError(await predict({ instances: [[1]] }, '?explain=true'), 400, 'explain');
   });

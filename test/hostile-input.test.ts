@@ -91,7 +91,7 @@ after(async () => {
 
 interface Case {
   name: string;
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string | (() => string);
   headers?: Record<string, string>;
   /** A string or Buffer is sent as-is (raw JSON text, CSV); an object is JSON-encoded. */
@@ -425,7 +425,7 @@ for (const suffix of ['', '/model.json', '/weights.bin', '/model.onnx']) {
     ...idCases(`${route} (epoch)`, 'GET', (id) => `/v1/models/${MODEL}/checkpoints/${id}${suffix}`, 'epoch').filter(
       (c) => c.status !== 404, // a 101-character epoch is no valid epoch: covered below
     ),
-    ...['0', '-1', '1.5', 'NaN', 'Infinity', '1e3', '0001', '9999999999', 'LATEST', long(101)].map((epoch): Case => ({
+    ...['0', '-1', '1.5', '1e3', '0001', '9999999999', '_x', 'a.b', long(101)].map((epoch): Case => ({
       name: `${route}: epoch ${epoch.length > 20 ? `of ${epoch.length} characters` : epoch}`,
       url: `/v1/models/${MODEL}/checkpoints/${epoch}${suffix}`,
       status: 400,
@@ -434,6 +434,14 @@ for (const suffix of ['', '/model.json', '/weights.bin', '/model.onnx']) {
     })),
     { name: `${route}: epoch 999999999 (no such checkpoint)`, url: `/v1/models/${MODEL}/checkpoints/999999999${suffix}`, status: 404, field: 'epoch', message: /no checkpoint for epoch 999999999/ },
     { name: `${route}: epoch 2 (no such checkpoint)`, url: `/v1/models/${MODEL}/checkpoints/2${suffix}`, status: 404, field: 'epoch' },
+    // A name is an alias (latest and best are built in): names that look like numbers are names too.
+    ...['LATEST', 'NaN', 'Infinity'].map((name): Case => ({
+      name: `${route}: ${name} (no such alias)`,
+      url: `/v1/models/${MODEL}/checkpoints/${name}${suffix}`,
+      status: 404,
+      field: 'epoch',
+      message: new RegExp(`has no alias "${name}"`),
+    })),
     { name: `${route}: unknown model, latest`, url: `/v1/models/mdl_unknown/checkpoints/latest${suffix}`, status: 404, field: 'modelId', message: /no model mdl_unknown/ },
     { name: `${route}: unknown model, epoch 1`, url: `/v1/models/mdl_unknown/checkpoints/1${suffix}`, status: 404, field: 'modelId', message: /no model mdl_unknown/ },
   );
@@ -510,7 +518,8 @@ const predictCases: Case[] = [
     message: /MAX_PREDICT_INSTANCES/,
   }),
   predict({ name: '?checkpoint=0', url: `${predictUrl}?checkpoint=0`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
-  predict({ name: '?checkpoint=abc', url: `${predictUrl}?checkpoint=abc`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
+  predict({ name: '?checkpoint=abc (no such alias)', url: `${predictUrl}?checkpoint=abc`, payload: { x: x3 }, status: 404, field: 'checkpoint', message: /has no alias "abc"/ }),
+  predict({ name: '?checkpoint=a.b', url: `${predictUrl}?checkpoint=a.b`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
   predict({ name: '?checkpoint=-1', url: `${predictUrl}?checkpoint=-1`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
   predict({ name: '?checkpoint=9999999999', url: `${predictUrl}?checkpoint=9999999999`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
   predict({ name: '?checkpoint repeated', url: `${predictUrl}?checkpoint=1&checkpoint=1`, payload: { x: x3 }, status: 400, field: 'checkpoint' }),
@@ -560,6 +569,49 @@ const evaluateCases: Case[] = [
     ...c,
     name: `evaluate: ${c.name}`,
   })),
+];
+
+// Aliases: GET, PUT, DELETE /v1/models/:modelId/aliases/:alias
+
+const aliasUrl = (alias: string, model = MODEL) => `/v1/models/${model}/aliases/${alias}`;
+const put = (c: Omit<Case, 'method' | 'url'> & { url?: string }): Case => ({ method: 'PUT', url: aliasUrl('prod'), ...c, name: `PUT alias: ${c.name}` });
+const aliasCases: Case[] = [
+  ...(['GET', 'PUT', 'DELETE'] as const).flatMap((method): Case[] => [
+    ...idCases(`${method} /v1/models/:modelId/aliases/:alias`, method, (id) => aliasUrl('prod', id), 'modelId', method === 'PUT' ? { payload: { checkpoint: 1 } } : {}),
+    ...['1', '0', '_x', 'a.b', 'a%20b', long(65)].map((alias): Case => ({
+      name: `${method} alias ${alias.length > 20 ? `of ${alias.length} characters` : alias}`,
+      method,
+      url: aliasUrl(alias),
+      ...(method === 'PUT' && { payload: { checkpoint: 1 } }),
+      status: 400,
+      field: 'alias',
+      message: /pattern/,
+    })),
+    {
+      name: `${method} alias of an unknown model`,
+      method,
+      url: aliasUrl('prod', 'mdl_unknown'),
+      ...(method === 'PUT' && { payload: { checkpoint: 1 } }),
+      status: 404,
+      field: 'modelId',
+      message: /no model mdl_unknown/,
+    },
+  ]),
+  { name: 'GET alias unknown', url: aliasUrl('nope'), status: 404, field: 'alias', message: /has no alias "nope"/ },
+  { name: 'DELETE alias unknown', method: 'DELETE', url: aliasUrl('nope'), status: 404, field: 'alias', message: /has no alias nope/ },
+  { name: 'DELETE alias latest (built in)', method: 'DELETE', url: aliasUrl('latest'), status: 400, field: 'alias', message: /latest is built in/ },
+  put({ name: 'best (built in)', url: aliasUrl('best'), payload: { checkpoint: 1 }, status: 400, field: 'alias', message: /best is built in/ }),
+  put({ name: 'no body', status: 400, field: 'body' }),
+  put({ name: 'malformed JSON', ...raw('{"checkpoint": '), status: 400, message: /not valid JSON/ }),
+  put({ name: 'text/csv', headers: CSV_CT, payload: 'checkpoint\n1\n', status: 415, field: 'Content-Type' }),
+  put({ name: 'missing checkpoint', payload: {}, status: 400, field: 'checkpoint', message: /checkpoint is required/ }),
+  put({ name: 'checkpoint 0', payload: { checkpoint: 0 }, status: 400, field: 'checkpoint' }),
+  put({ name: 'checkpoint 1.5', payload: { checkpoint: 1.5 }, status: 400, field: 'checkpoint' }),
+  put({ name: 'checkpoint "1"', payload: { checkpoint: '1' }, status: 400, field: 'checkpoint' }),
+  put({ name: 'checkpoint null', payload: { checkpoint: null }, status: 400, field: 'checkpoint' }),
+  put({ name: 'unknown field', payload: { checkpoint: 1, colour: 'red' }, status: 400, field: 'colour', message: /not a known field/ }),
+  put({ name: 'checkpoint 2 (never saved)', payload: { checkpoint: 2 }, status: 409, field: 'checkpoint', message: /epoch 2 is not saved \(the newest is 1\)/ }),
+  put({ name: 'checkpoint "nope" (no such alias)', payload: { checkpoint: 'nope' }, status: 409, field: 'checkpoint', message: /has no alias "nope"/ }),
 ];
 
 // The Open Inference Protocol: /v2/models/{model}[/versions/{version}][/ready|/infer]
@@ -666,15 +718,17 @@ const v2Cases: Case[] = [
   infer({ name: 'oversized body > BODY_LIMIT_BYTES', payload: xInput({ data: Array(9000).fill(1.25) }, [3000, 3]), status: 413, message: /BODY_LIMIT_BYTES/ }),
   infer({ name: 'unknown model', url: '/v2/models/mdl_unknown/infer', payload: xInput(), status: 404, message: /no model mdl_unknown/ }),
   infer({ name: 'GET on infer (no such route)', method: 'GET', status: 404, message: /no route GET \/v2\/models\/mdl_hostile\/infer/ }),
-  ...['0', 'abc', '-1', '9999999999', 'latest', '1.5'].map((v) =>
+  ...['0', '-1', '9999999999', '1.5', '_x', 'a.b'].map((v) =>
     infer({ name: `version ${v}`, url: `/v2/models/${MODEL}/versions/${v}/infer`, payload: xInput(), status: 400, message: /params version must match pattern/ }),
   ),
+  infer({ name: 'version abc (no such alias)', url: `/v2/models/${MODEL}/versions/abc/infer`, payload: xInput(), status: 404, message: /has no alias "abc"/ }),
   infer({ name: 'version 2 (no such epoch)', url: `/v2/models/${MODEL}/versions/2/infer`, payload: xInput(), status: 404, message: /no checkpoint for epoch 2/ }),
   ...idCases('POST /v2/models/:model/infer', 'POST', (id) => `/v2/models/${id}/infer`, 'model', { payload: xInput() }).map((c) => oipCase({ ...c, name: `infer: ${c.name}` })),
   // Metadata and readiness
   oipCase({ name: 'metadata of an unknown model', url: '/v2/models/mdl_unknown', status: 404, message: /no model mdl_unknown/ }),
   oipCase({ name: 'metadata of version 2 (no such epoch)', url: `/v2/models/${MODEL}/versions/2`, status: 404, message: /has no version 2/ }),
-  oipCase({ name: 'metadata of version abc', url: `/v2/models/${MODEL}/versions/abc`, status: 400, message: /params version must match pattern/ }),
+  oipCase({ name: 'metadata of version a.b', url: `/v2/models/${MODEL}/versions/a.b`, status: 400, message: /params version must match pattern/ }),
+  oipCase({ name: 'metadata of version abc (no such alias)', url: `/v2/models/${MODEL}/versions/abc`, status: 404, message: /has no version abc/ }),
   oipCase({ name: 'POST on metadata (no such route)', method: 'POST', url: `/v2/models/${MODEL}`, headers: JSON_CT, payload: '{}', status: 404, message: /no route POST/ }),
   oipCase({ name: 'ready of an unknown model', url: '/v2/models/mdl_unknown/ready', status: 404, message: /no model mdl_unknown/ }),
   oipCase({ name: 'ready of version 2 (no such epoch)', url: `/v2/models/${MODEL}/versions/2/ready`, status: 404, message: /no checkpoint for epoch 2/ }),
@@ -746,6 +800,7 @@ const ALL: [string, Case[]][] = [
   ['/v1/models (list, detail, checkpoints, artifacts)', modelCases],
   ['POST /v1/models/:modelId/predict', predictCases],
   ['POST /v1/models/:modelId/evaluate', evaluateCases],
+  ['/v1/models/:modelId/aliases/:alias (GET, PUT, DELETE)', aliasCases],
   ['/v2/models/{model}[/versions/{version}][/ready|/infer] (Open Inference Protocol)', v2Cases],
 ];
 
@@ -785,6 +840,10 @@ describe('controls (the fixtures work, so the 4xx above are about the input)', (
     }
     const ds = await env.app.inject({ url: `/v1/datasets/${datasetId}` });
     assert.equal(ds.statusCode, 200, ds.body);
+    const alias = await env.app.inject({ method: 'PUT', url: aliasUrl('control'), payload: { checkpoint: 1 } });
+    assert.equal(alias.statusCode, 200, alias.body);
+    assert.equal((await env.app.inject({ url: aliasUrl('control') })).statusCode, 200);
+    assert.equal((await env.app.inject({ method: 'DELETE', url: aliasUrl('control') })).statusCode, 204);
     // An id of 101-128 characters is a valid id: it reaches the route (404, not a router error).
     const longId = await env.app.inject({ url: `/v1/models/${'m'.repeat(128)}` });
     assert.equal(longId.statusCode, 404, longId.body);

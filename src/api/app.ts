@@ -26,12 +26,14 @@ import requestId, { genReqId } from './plugins/app/request-id.js';
 import services from './plugins/app/services.js';
 import metrics from './plugins/app/metrics.js';
 import modelCache from './plugins/app/model-cache.js';
+import aliasWarmUp from './plugins/app/alias-warm-up.js';
 import readiness from './plugins/app/readiness.js';
 import healthRoutes from './routes/health.js';
 import datasetRoutes from './routes/datasets.js';
 import trainingJobRoutes from './routes/training-jobs.js';
 import jobEventRoutes from './routes/job-events.js';
 import modelRoutes from './routes/models.js';
+import aliasRoutes from './routes/aliases.js';
 import predictRoutes from './routes/predict.js';
 import evaluateRoutes from './routes/evaluate.js';
 import v2Routes, { oipErrorBody } from './routes/v2/index.js';
@@ -114,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(services, { config, store: deps.store, queue: deps.queue, inference });
   await app.register(metrics);
   await app.register(modelCache);
+  await app.register(aliasWarmUp);
   await app.register(readiness);
 
   await app.register(healthRoutes);
@@ -121,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(trainingJobRoutes);
   await app.register(jobEventRoutes);
   await app.register(modelRoutes);
+  await app.register(aliasRoutes);
   await app.register(predictRoutes);
   await app.register(evaluateRoutes);
   await app.register(staticUi);

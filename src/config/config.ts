@@ -53,6 +53,12 @@ export const ConfigSchema = Type.Object({
   WORKER_STALLED_INTERVAL_MS: Int(500, 600_000, 10_000, 'How often workers look for jobs of dead workers'),
   JOB_ATTEMPTS: Int(1, 100, 5, 'Attempts of a training job before it fails (transient errors); also how often it may lose its worker'),
   MODEL_CACHE_SIZE: Int(1, 100_000, 64, 'Loaded models kept for prediction'),
+  WARM_UP_CONCURRENCY: Int(
+    0,
+    64,
+    2,
+    'Aliased checkpoints loaded at a time when the API starts, in the background (at most MODEL_CACHE_SIZE, newest models first); 0: none',
+  ),
   BODY_LIMIT_BYTES: Int(1024, 1024 ** 3, 50 * 1024 * 1024, 'Largest request body'),
   MAX_ROWS: Int(1, 100_000_000, 1_000_000, 'Rows per dataset'),
   MAX_FEATURES: Int(1, SPEC_LIMITS.maxFeatures, 4096, 'Features per dataset'),

@@ -2,6 +2,7 @@
 // module, the route and the OpenAPI document.
 import { Type, type Static } from 'typebox';
 import { SPLIT_NAMES } from './dataset.js';
+import { CheckpointRefValue } from './checkpoint-ref.js';
 
 export const EvaluateRequest = Type.Object(
   {
@@ -9,9 +10,7 @@ export const EvaluateRequest = Type.Object(
     split: Type.Optional(
       Type.Enum(SPLIT_NAMES, { description: "test (default: the dataset's held-out part), train, or all (train then test)" }),
     ),
-    checkpoint: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('latest')], { description: 'Epoch of the checkpoint; default latest' }),
-    ),
+    checkpoint: Type.Optional(CheckpointRefValue('Epoch of the checkpoint, or latest (the default), best or an alias')),
   },
   { additionalProperties: false },
 );

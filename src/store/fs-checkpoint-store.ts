@@ -7,7 +7,7 @@
 import fsSync, { type Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { EpochMetrics, TrainingState } from '../schemas/checkpoint.js';
+import type { TrainingState } from '../schemas/checkpoint.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { TMP_PREFIX, fsyncDirSync, isErrno, uniqueSuffix, writeFileAtomic, writeFileAtomicSync, writeNewFileSync } from '../util/atomic-file.js';
 import { Lru } from '../util/lru.js';
@@ -26,6 +26,8 @@ import {
 import { appendEpochSync, readEpochLog, reconcileEpochLog } from './epoch-log.js';
 import { EPOCH_DIR_PATTERN, epochDirName, isEpoch, isStorableId, requireId, type FsLayout } from './fs-layout.js';
 import { lock, tryLockSync } from './model-lock.js';
+import { bestCheckpoint, rankCheckpoints } from './best-checkpoint.js';
+import { isAliasName } from '../schemas/checkpoint-ref.js';
 import { AliasTargetError, ModelGoneError, type CheckpointSummary, type RetentionPolicy, type Store } from './store.js';
 
 export type CheckpointStore = Pick<
@@ -62,7 +64,6 @@ const STALE_LEFTOVER_MS = 10 * 60_000;
 const PRUNED_PREFIX = '.pruned-';
 /** Longest wait of an alias change for the model's lock (retention holds it for a few renames). */
 const ALIAS_LOCK_WAIT_MS = 5000;
-const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const CHECKPOINT_FILE = 'checkpoint.json';
 const WEIGHTS_FILE = 'weights.bin';
 const STATE_FILE = 'training-state.bin';
@@ -83,10 +84,6 @@ const summaryOfFile = (f: Pick<CheckpointDocument, 'epoch' | 'createdAt' | 'metr
   createdAt: f.createdAt,
   metrics: f.metrics,
 });
-
-export function isAliasName(name: unknown): name is string {
-  return typeof name === 'string' && ALIAS_NAME.test(name) && name !== 'latest';
-}
 
 export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOptions = {}): CheckpointStore {
   const cache = new Lru<Checkpoint>(options.checkpointCacheEntries ?? 16, options.checkpointCacheBytes ?? 256 * 1024 * 1024);
@@ -164,6 +161,15 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
       if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
       throw err;
     }
+  }
+
+  async function listSummaries(modelId: string): Promise<CheckpointSummary[]> {
+    const out: CheckpointSummary[] = [];
+    for (const epoch of await epochDirs(modelId)) {
+      const summary = await summaryOf(modelId, epoch);
+      if (summary) out.push(summary);
+    }
+    return out;
   }
 
   async function latestEpoch(modelId: string): Promise<number | null> {
@@ -282,18 +288,13 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
     },
 
     async listCheckpoints(modelId) {
-      if (!isStorableId(modelId)) return [];
-      const out: CheckpointSummary[] = [];
-      for (const epoch of await epochDirs(modelId)) {
-        const summary = await summaryOf(modelId, epoch);
-        if (summary) out.push(summary);
-      }
-      return out;
+      return isStorableId(modelId) ? listSummaries(modelId) : [];
     },
 
     async resolveEpoch(modelId, ref) {
       if (!isStorableId(modelId)) return null;
       if (ref === 'latest') return latestEpoch(modelId);
+      if (ref === 'best') return bestCheckpoint(await listSummaries(modelId));
       if (typeof ref === 'number') return (await hasCheckpoint(modelId, ref)) ? ref : null;
       if (!isAliasName(ref)) return null;
       const epoch = (await readAliases(modelId))[ref];
@@ -408,12 +409,8 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
       try {
         const epochs = epochNames(fsSync.readdirSync(dir)).filter((e) => summaryOfSync(modelId, e) !== null);
         const keep = new Set<number>(epochs.slice(-Math.max(1, policy.keepLast)));
-        const score = (e: number) => {
-          const m = summaryOfSync(modelId, e)?.metrics as EpochMetrics;
-          const v = policy.by === 'valLoss' ? (m.valLoss ?? m.loss) : m.loss;
-          return Number.isFinite(v) ? v : Infinity;
-        };
-        [...epochs].sort((a, b) => score(a) - score(b) || b - a).slice(0, policy.keepBest).forEach((e) => keep.add(e));
+        const scored = epochs.map((epoch) => ({ epoch, metrics: (summaryOfSync(modelId, epoch) as CheckpointSummary).metrics }));
+        for (const epoch of rankCheckpoints(scored, policy.by).slice(0, policy.keepBest)) keep.add(epoch);
         for (const epoch of Object.values(readAliasesSync(modelId))) keep.add(epoch);
         for (const epoch of epochs) {
           if (keep.has(epoch)) continue;

@@ -5,6 +5,7 @@ import type { DatasetData, DatasetInfo, DatasetPart, FeatureType, PartName } fro
 import type { ModelSpec, ResolvedTraining } from '../schemas/model-spec.js';
 import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/checkpoint.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { CheckpointRef } from '../schemas/checkpoint-ref.js';
 
 /**
  * What describes a model; written once, at submission. Its job's status and error live in the queue
@@ -35,9 +36,6 @@ export interface RetentionPolicy {
   /** valLoss with a validation split, else loss; lower is better */
   by: 'valLoss' | 'loss';
 }
-
-/** A reference to a checkpoint: an epoch, `latest`, or an alias name. */
-export type EpochRef = number | 'latest' | string;
 
 export interface EpochLogRead {
   records: EpochMetrics[];
@@ -109,8 +107,11 @@ export interface Store {
   putCheckpoint(checkpoint: Checkpoint, state: TrainingState, tfjs?: TfjsModelJson): Promise<void>;
   /** Ascending by epoch. */
   listCheckpoints(modelId: string): Promise<CheckpointSummary[]>;
-  /** The epoch an epoch number, `latest` or an alias names, when that checkpoint exists; else null. */
-  resolveEpoch(modelId: string, ref: EpochRef): Promise<number | null>;
+  /**
+   * The epoch an epoch number, `latest` (the newest), `best` (bestCheckpoint's) or an alias names, when
+   * that checkpoint exists; else null.
+   */
+  resolveEpoch(modelId: string, ref: CheckpointRef): Promise<number | null>;
   /** The checkpoint with its tensors (served from a bounded in-process cache; treat it as read-only). */
   getCheckpoint(modelId: string, epoch: number): Promise<Checkpoint | null>;
   /** True while the epoch's checkpoint is listed (a cheap check: no document is read). */
@@ -137,7 +138,10 @@ export interface Store {
 
   /** Alias name -> epoch. */
   getAliases(modelId: string): Promise<Record<string, number>>;
-  /** Throws AliasTargetError when the checkpoint does not exist (or is being pruned): never an alias to nothing. */
+  /**
+   * Throws AliasTargetError when the checkpoint does not exist (or is being pruned): never an alias to
+   * nothing. The aliases are rewritten atomically: a reader sees them before or after, never between.
+   */
   setAlias(modelId: string, name: string, epoch: number): Promise<void>;
   /** false when there was no such alias. */
   deleteAlias(modelId: string, name: string): Promise<boolean>;

@@ -6,7 +6,7 @@
 //   y = [r0, r1, r0 + r1 + bias]                (3 outputs, linear)
 // x = [1, 2]    -> h = [5, 0]     -> y = [8.5, 1, 9.5 + bias]
 // x = [0.5, -1] -> h = [-1.5, -1] -> y = [-4.5, 0, -4.5 + bias]
-import { CHECKPOINT_FORMAT, type CheckpointDocument } from '../../src/schemas/checkpoint.js';
+import { CHECKPOINT_FORMAT, type CheckpointDocument, type EpochMetrics } from '../../src/schemas/checkpoint.js';
 import type { Store } from '../../src/store/store.js';
 import { putCompletedModel } from '../api-helpers.js';
 import { fromDocument } from '../../src/checkpoint/document.js';
@@ -43,7 +43,17 @@ export function exactCheckpoint(modelId: string, epoch: number, bias: number): C
   };
 }
 
-/** A completed model whose checkpoints 1..biases.length are exactCheckpoint with those output biases. */
-export async function putExactModel(store: Store, modelId: string, biases: number[]): Promise<void> {
-  await putCompletedModel(store, biases.map((bias, i) => fromDocument(exactCheckpoint(modelId, i + 1, bias))));
+/**
+ * A completed model whose checkpoints 1..biases.length are exactCheckpoint with those output biases, and
+ * the metrics given per epoch (loss, valLoss, ...) over the default ones.
+ */
+export async function putExactModel(store: Store, modelId: string, biases: number[], metrics: Partial<EpochMetrics>[] = []): Promise<void> {
+  await putCompletedModel(
+    store,
+    biases.map((bias, i) => {
+      const doc = exactCheckpoint(modelId, i + 1, bias);
+      doc.metrics = { ...doc.metrics, ...metrics[i] };
+      return fromDocument(doc);
+    }),
+  );
 }

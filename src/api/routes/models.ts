@@ -8,6 +8,8 @@ import { CheckpointDocument } from '../../schemas/checkpoint.js';
 import { documentChunks } from '../../checkpoint/document.js';
 import { checkpointToOnnx } from '../../inference/index.js';
 import type { ModelRecord } from '../../store/store.js';
+import { bestCheckpoint } from '../../store/best-checkpoint.js';
+import { parseCheckpointRef } from '../../schemas/checkpoint-ref.js';
 import { deleteModel } from '../../training-jobs/delete-model.js';
 import { modelStatuses } from '../model-status.js';
 import { PageQuery, newestFirst, page } from '../pagination.js';
@@ -42,11 +44,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return record;
   }
 
-  /** The epoch `latest`, an alias or a number names (one way: the store resolves it); 404/409 when there is none. */
-  async function resolveEpoch(modelId: string, ref: string): Promise<number> {
-    const epoch = await store.resolveEpoch(modelId, ref === 'latest' ? 'latest' : Number(ref));
+  /** The epoch a number, `latest`, `best` or an alias names (one way: the store resolves it); 404/409 when there is none. */
+  async function resolveEpoch(modelId: string, text: string): Promise<number> {
+    const ref = parseCheckpointRef(text);
+    const epoch = await store.resolveEpoch(modelId, ref);
     if (epoch !== null) return epoch;
-    throw await modelCache.missing(modelId, ref === 'latest' ? 'latest' : Number(ref), 'epoch');
+    throw await modelCache.missing(modelId, ref, 'epoch');
   }
 
   app.get(
@@ -87,18 +90,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['models'],
-        summary: "A model: its job's status, resolved spec, training options, kept checkpoints, aliases",
+        summary: "A model: its job's status, resolved spec, training options, kept checkpoints, aliases (latest and best included)",
         params: ModelIdParams,
         response: { 200: described(ModelDetail, 'The model'), ...commonErrors, ...pickErrors(400, 404) },
       },
     },
     async (request) => {
       const record = await modelOr404(request.params.modelId);
-      const [checkpoints, aliases, statusOf] = await Promise.all([
+      const [checkpoints, set, statusOf] = await Promise.all([
         store.listCheckpoints(record.modelId),
         store.getAliases(record.modelId),
         modelStatuses(queue, [record.jobId], request.log),
       ]);
+      const latest = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].epoch : null;
       return {
         modelId: record.modelId,
         jobId: record.jobId,
@@ -109,8 +113,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         inputDim: record.spec.inputDim,
         outputDim: record.spec.outputDim,
         checkpoints,
-        latestEpoch: checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].epoch : null,
-        aliases,
+        latestEpoch: latest,
+        aliases: latest === null ? set : { ...set, latest, best: bestCheckpoint(checkpoints) as number },
         createdAt: record.createdAt,
         updatedAt: record.updatedAt,
       };

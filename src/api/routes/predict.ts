@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
 import { checkRow, classOf } from '../prediction-checks.js';
+import { parseCheckpointRef } from '../../schemas/checkpoint-ref.js';
 import { ModelIdParams, PredictBatchResponse, PredictBody, PredictOneResponse, PredictQuery, commonErrors, pickErrors } from './schemas.js';
 
 /** JSON.stringify directly: an anyOf response schema would make the serializer validate every answer. */
@@ -28,7 +29,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Inference mode: every BN layer uses its moving mean and variance, nothing is updated, and rows are ' +
           'independent of each other. {x} answers {y, class?, checkpoint}; {instances} answers {predictions, ' +
-          'checkpoint}. ?checkpoint=N uses epoch N (default latest); ?explain=true (with x) adds h, hhat and r ' +
+          'checkpoint}. ?checkpoint= names the checkpoint: an epoch, latest (the default), best or an alias; ' +
+          'checkpoint in the answer is the epoch that served. ?explain=true (with x) adds h, hhat and r ' +
           'of every BN layer.',
         params: ModelIdParams,
         querystring: PredictQuery,
@@ -50,8 +52,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (instances !== undefined && instances.length > config.MAX_PREDICT_INSTANCES) {
         throw new ApiError(400, `${instances.length} instances exceed MAX_PREDICT_INSTANCES=${config.MAX_PREDICT_INSTANCES}; split the request`, 'instances');
       }
-      const epoch = request.query.checkpoint === undefined || request.query.checkpoint === 'latest' ? 'latest' : Number(request.query.checkpoint);
-      const { model, task } = modelCache.peek(request.params.modelId, epoch) ?? (await modelCache.get(request.params.modelId, epoch));
+      const ref = request.query.checkpoint === undefined ? 'latest' : parseCheckpointRef(request.query.checkpoint);
+      const { model, task } = modelCache.peek(request.params.modelId, ref) ?? (await modelCache.get(request.params.modelId, ref));
 
       if (x !== undefined) {
         checkRow(x, model.inputDim, 'x');

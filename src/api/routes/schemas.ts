@@ -5,6 +5,7 @@ import { EpochMetrics } from '../../schemas/checkpoint.js';
 import { DatasetInfo } from '../../schemas/dataset.js';
 import { JobStatus } from '../../schemas/job.js';
 import { NextCursor } from '../pagination.js';
+import { AliasName, CheckpointRefString, CheckpointRefValue } from '../../schemas/checkpoint-ref.js';
 
 export const ErrorResponse = Type.Object(
   {
@@ -54,7 +55,6 @@ export function described<T extends object>(schema: T, description: string): T {
 export const ID_PATTERN = '^[A-Za-z0-9_-]{1,128}$';
 /** Uploaded ids, or built-in ones; the image sets take their scale in the id (builtin:mnist?scale=raw). */
 export const DATASET_ID_PATTERN = '^(builtin:[a-z0-9-]{1,64}(\\?scale=(unit|raw))?|[A-Za-z0-9_-]{1,128})$';
-export const EPOCH_PATTERN = '^(latest|[1-9][0-9]{0,8})$';
 
 export const ModelIdParams = Type.Object({
   modelId: Type.String({ pattern: ID_PATTERN, description: 'mdl_...' }),
@@ -62,8 +62,32 @@ export const ModelIdParams = Type.Object({
 
 export const CheckpointParams = Type.Object({
   modelId: Type.String({ pattern: ID_PATTERN, description: 'mdl_...' }),
-  epoch: Type.String({ pattern: EPOCH_PATTERN, description: 'An epoch number (1, 2, ...) or `latest`' }),
+  epoch: CheckpointRefString('An epoch number (1, 2, ...), `latest`, `best` or an alias'),
 });
+
+export const AliasParams = Type.Object({
+  modelId: Type.String({ pattern: ID_PATTERN, description: 'mdl_...' }),
+  alias: AliasName,
+});
+
+export const SetAliasBody = Type.Object(
+  {
+    checkpoint: CheckpointRefValue(
+      'The epoch to point the alias at, or a name (latest, best, another alias) resolved now: the alias keeps that epoch',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Alias = Type.Object(
+  {
+    modelId: Type.String(),
+    alias: Type.String(),
+    checkpoint: Type.Integer({ minimum: 1, description: 'The epoch it names' }),
+    builtIn: Type.Boolean({ description: 'latest and best: they follow training and cannot be set or deleted' }),
+  },
+  { additionalProperties: false },
+);
 
 export const JobIdParams = Type.Object({
   jobId: Type.String({ pattern: ID_PATTERN, description: 'job_...' }),
@@ -116,7 +140,9 @@ export const ModelDetail = Type.Object(
     outputDim: Type.Integer(),
     checkpoints: Type.Array(CheckpointSummary, { description: 'Ascending by epoch: the checkpoints retention kept' }),
     latestEpoch: Type.Union([Type.Integer(), Type.Null()], { description: 'null until the first epoch is saved' }),
-    aliases: Type.Record(Type.String(), Type.Integer(), { description: 'Alias name -> epoch' }),
+    aliases: Type.Record(Type.String(), Type.Integer(), {
+      description: 'Name -> epoch: the aliases set with PUT /v1/models/:modelId/aliases/:alias, and the built-in latest and best once a checkpoint exists',
+    }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time', description: 'When the model record was written' }),
   },
@@ -149,7 +175,7 @@ export const PredictBody = Type.Object(
 
 export const PredictQuery = Type.Object(
   {
-    checkpoint: Type.Optional(Type.String({ pattern: EPOCH_PATTERN, description: 'Epoch to use; default latest' })),
+    checkpoint: Type.Optional(CheckpointRefString('Epoch, `latest` (the default), `best` or an alias')),
     explain: Type.Optional(
       Type.Enum(['true', 'false'], { description: 'true: add the per-BN-layer trace (h, hhat, r); only with x' }),
     ),

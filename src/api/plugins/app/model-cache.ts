@@ -1,17 +1,21 @@
 // Frozen models for prediction: an LRU (util/lru.ts) of MODEL_CACHE_SIZE FrozenModels keyed by
-// modelId@epoch, loaded from the store's checkpoints. An epoch reference (`latest`, a number) is resolved
-// by the store (store.resolveEpoch, the one way) and remembered for REVALIDATE_MS, so that a hot
+// modelId@epoch, loaded from the store's checkpoints. A named reference (`latest`, `best`, an alias) is
+// resolved by the store (store.resolveEpoch, the one way) and remembered for REVALIDATE_MS, so that a hot
 // prediction path does not list a directory per request; a loaded model is re-checked against the store
-// as often, so a checkpoint saved during training becomes `latest`, and a model deleted or pruned (here
-// or by another API process) stops being served, within that time. Concurrent loads of one key share one
-// read. A model enters the cache, and so is ready, only once its engine has loaded it and answered a probe
-// prediction; warm() does that ahead of the first request.
+// as often, so a checkpoint saved during training becomes `latest`, an alias moved by another API process
+// is followed, and a model deleted or pruned (here or elsewhere) stops being served, within that time.
+// Concurrent loads of one key share one read. A model enters the cache, and so is ready, only once its
+// engine has loaded it and answered a probe prediction; warm() does that ahead of the first request, and
+// moveAlias() before an alias moves, so that a prediction by that alias answers from the old checkpoint
+// or the new one, loaded, never in between.
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Store } from '../../../store/store.js';
 import type { FrozenModel, InferenceEngine } from '../../../inference/types.js';
 import type { TaskName } from '../../../schemas/model-spec.js';
 import type { TrainingQueue } from '../../../queue/types.js';
+import { AliasTargetError } from '../../../store/store.js';
+import { isBuiltInRef, type CheckpointRef } from '../../../schemas/checkpoint-ref.js';
 import { Lru } from '../../../util/lru.js';
 import { ApiError } from './errors.js';
 
@@ -21,7 +25,7 @@ declare module 'fastify' {
   }
 }
 
-/** How long a resolved `latest` and a loaded model are trusted before the store is asked again. */
+/** How long a resolved name (`latest`, `best`, an alias) and a loaded model are trusted before the store is asked again. */
 export const REVALIDATE_MS = 1000;
 
 /** A loaded model and the task it was trained for (FrozenModel does not carry it). */
@@ -36,12 +40,17 @@ interface Slot {
   checkedAt: number;
 }
 
-type Ref = number | 'latest';
+interface Resolved {
+  epoch: number;
+  /** when the store said so */
+  at: number;
+}
 
 export class ModelCache {
   private readonly models: Lru<Slot>;
-  private readonly latest: Lru<{ epoch: number; at: number }>;
-  private readonly loading = new Map<string, Promise<CachedModel>>();
+  /** Per model, each name (`latest`, `best`, aliases) resolved lately: one map per model, so a lookup builds no key. */
+  private readonly names: Lru<Map<string, Resolved>>;
+  private readonly loading = new Map<string, Promise<CachedModel | null>>();
 
   constructor(
     private readonly store: Store,
@@ -51,27 +60,104 @@ export class ModelCache {
     private readonly log?: FastifyBaseLogger,
   ) {
     this.models = new Lru<Slot>(size);
-    this.latest = new Lru<{ epoch: number; at: number }>(size * 4);
+    this.names = new Lru<Map<string, Resolved>>(size * 4);
   }
 
   /** A loaded model without any await (the hot path of a prediction), or undefined: then call get(). */
-  peek(modelId: string, ref: Ref): CachedModel | undefined {
+  peek(modelId: string, ref: CheckpointRef): CachedModel | undefined {
     const now = Date.now();
     let epoch: number;
-    if (ref === 'latest') {
-      const memo = this.latest.get(modelId);
-      if (!memo || now - memo.at >= REVALIDATE_MS) return undefined;
-      epoch = memo.epoch;
-    } else {
+    if (typeof ref === 'number') {
       epoch = ref;
+    } else {
+      const resolved = this.names.get(modelId)?.get(ref);
+      if (!resolved || now - resolved.at >= REVALIDATE_MS) return undefined;
+      epoch = resolved.epoch;
     }
     const slot = this.models.get(`${modelId}@${epoch}`);
     return slot && now - slot.checkedAt < REVALIDATE_MS ? slot.entry : undefined;
   }
 
-  /** The model at `ref`; 404 unknown model or epoch, 409 no checkpoint yet. */
-  async get(modelId: string, ref: Ref): Promise<CachedModel> {
+  /** The model at `ref`; 404 unknown model, epoch or alias, 409 no checkpoint yet. */
+  async get(modelId: string, ref: CheckpointRef): Promise<CachedModel> {
+    const remembered = this.remembered(modelId, ref);
+    if (remembered !== undefined) {
+      const entry = await this.at(modelId, remembered);
+      if (entry) return entry;
+      // The name was moved elsewhere (by another process) and its old checkpoint pruned since: the
+      // store knows where it points now.
+      this.names.peek(modelId)?.delete(ref as string);
+    }
     const epoch = await this.resolve(modelId, ref);
+    const entry = await this.at(modelId, epoch);
+    if (!entry) throw await this.missing(modelId, epoch);
+    return entry;
+  }
+
+  /**
+   * Loads and probes the model at `ref` unless it is loaded already, so that the first prediction does not
+   * pay for it; resolves with the epoch once it is ready. Rejects as get().
+   */
+  async warm(modelId: string, ref: CheckpointRef): Promise<number> {
+    return (await this.get(modelId, ref)).model.epoch;
+  }
+
+  /**
+   * Points the alias at `epoch`: the checkpoint is loaded and probed first, then the store moves the alias
+   * (atomically, under the lock retention prunes under), then this process follows it at once. Until the
+   * store has moved it, predictions by the alias answer from the old checkpoint; from then on from the
+   * new one, already loaded. A checkpoint that cannot be served (503) or is gone (409, AliasTargetError
+   * from the store) leaves the alias where it was.
+   */
+  async moveAlias(modelId: string, name: string, epoch: number): Promise<void> {
+    try {
+      await this.warm(modelId, epoch);
+    } catch (err) {
+      if (err instanceof ApiError && err.statusCode === 404 && err.field === 'checkpoint') throw new AliasTargetError(modelId, epoch);
+      throw err;
+    }
+    await this.store.setAlias(modelId, name, epoch);
+    this.remember(modelId, name, epoch);
+  }
+
+  /** Removes the alias in the store, and forgets it here at once; false when there was none. */
+  async deleteAlias(modelId: string, name: string): Promise<boolean> {
+    const deleted = await this.store.deleteAlias(modelId, name);
+    this.names.peek(modelId)?.delete(name);
+    return deleted;
+  }
+
+  /** Forgets a model at once (it was deleted by this process). */
+  invalidate(modelId: string): void {
+    this.models.deleteWhere((key) => key.startsWith(`${modelId}@`));
+    this.names.delete(modelId);
+  }
+
+  /** The epoch a name was resolved to within REVALIDATE_MS (an epoch is itself), else undefined. */
+  private remembered(modelId: string, ref: CheckpointRef): number | undefined {
+    if (typeof ref === 'number') return undefined;
+    const resolved = this.names.get(modelId)?.get(ref);
+    return resolved && Date.now() - resolved.at < REVALIDATE_MS ? resolved.epoch : undefined;
+  }
+
+  private remember(modelId: string, name: string, epoch: number): void {
+    let names = this.names.get(modelId);
+    if (!names) {
+      names = new Map();
+      this.names.set(modelId, names);
+    }
+    names.set(name, { epoch, at: Date.now() });
+  }
+
+  private async resolve(modelId: string, ref: CheckpointRef): Promise<number> {
+    const epoch = await this.store.resolveEpoch(modelId, ref);
+    if (epoch === null) throw await this.missing(modelId, ref);
+    if (typeof ref === 'string') this.remember(modelId, ref, epoch);
+    return epoch;
+  }
+
+  /** The loaded model at this epoch (loading it if need be), or null when the checkpoint is not there. */
+  private async at(modelId: string, epoch: number): Promise<CachedModel | null> {
     const key = `${modelId}@${epoch}`;
     const slot = this.models.get(key);
     if (slot) {
@@ -81,7 +167,7 @@ export class ModelCache {
         return slot.entry;
       }
       this.models.delete(key);
-      throw await this.missing(modelId, epoch);
+      return null;
     }
     let pending = this.loading.get(key);
     if (!pending) {
@@ -91,34 +177,9 @@ export class ModelCache {
     return pending;
   }
 
-  /**
-   * Loads and probes the model at `ref` unless it is loaded already, so that the first prediction does not
-   * pay for it; resolves with the epoch once it is ready. Rejects as get().
-   */
-  async warm(modelId: string, ref: Ref): Promise<number> {
-    return (await this.get(modelId, ref)).model.epoch;
-  }
-
-  /** Forgets a model at once (it was deleted by this process). */
-  invalidate(modelId: string): void {
-    this.models.deleteWhere((key) => key.startsWith(`${modelId}@`));
-    this.latest.delete(modelId);
-  }
-
-  private async resolve(modelId: string, ref: Ref): Promise<number> {
-    if (ref === 'latest') {
-      const memo = this.latest.get(modelId);
-      if (memo && Date.now() - memo.at < REVALIDATE_MS) return memo.epoch;
-    }
-    const epoch = await this.store.resolveEpoch(modelId, ref);
-    if (epoch === null) throw await this.missing(modelId, ref);
-    if (ref === 'latest') this.latest.set(modelId, { epoch, at: Date.now() });
-    return epoch;
-  }
-
-  private async load(modelId: string, epoch: number): Promise<CachedModel> {
+  private async load(modelId: string, epoch: number): Promise<CachedModel | null> {
     const checkpoint = await this.store.getCheckpoint(modelId, epoch);
-    if (!checkpoint) throw await this.missing(modelId, epoch);
+    if (!checkpoint) return null;
     const model = await this.engine.load(checkpoint);
     await probe(model);
     const entry: CachedModel = { model, task: checkpoint.spec.task };
@@ -127,14 +188,18 @@ export class ModelCache {
   }
 
   /**
-   * The error for a checkpoint that is not there: 404 for an unknown model or epoch, 409 for a model whose
-   * job has not saved one yet, saying what its job is doing (and whether one will ever come).
+   * The error for a checkpoint that is not there: 404 for an unknown model, epoch or alias, 409 for a model
+   * whose job has not saved one yet (`latest`, `best`), saying what its job is doing (and whether one will
+   * ever come).
    */
-  async missing(modelId: string, ref: Ref, field = 'checkpoint'): Promise<ApiError> {
+  async missing(modelId: string, ref: CheckpointRef, field = 'checkpoint'): Promise<ApiError> {
     const record = await this.store.getModel(modelId);
     if (!record) return new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
-    if (ref !== 'latest') {
+    if (typeof ref === 'number') {
       return new ApiError(404, `model ${modelId} has no checkpoint for epoch ${ref}; see GET /v1/models/${modelId}`, field);
+    }
+    if (!isBuiltInRef(ref)) {
+      return new ApiError(404, `model ${modelId} has no alias ${JSON.stringify(ref)}; its aliases are listed by GET /v1/models/${modelId}`, field);
     }
     const job = await this.queue?.getStatus(record.jobId).catch((err: Error) => {
       this.log?.warn({ err: err.message, modelId }, 'the status of the job of a model without checkpoints cannot be read');

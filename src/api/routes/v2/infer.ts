@@ -81,7 +81,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     if (request.model_name !== undefined && request.model_name !== modelId) {
       throw new ApiError(400, `model_name ${JSON.stringify(request.model_name)} in the body is not the model of the path, ${modelId}`, 'model_name');
     }
-    if (request.model_version !== undefined && request.model_version !== String(model.epoch)) {
+    if (request.model_version !== undefined && request.model_version !== String(model.epoch) && request.model_version !== version) {
       throw new ApiError(400, `model_version ${JSON.stringify(request.model_version)} in the body is not the version served, ${model.epoch}`, 'model_version');
     }
     const rows = inputRows(decodeInputs(request.inputs, binary), modelId, model.inputDim, config.MAX_PREDICT_INSTANCES);
@@ -107,7 +107,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.post(
     '/models/:model/versions/:version/infer',
-    { config: routeConfig, schema: schema('Inference with one version (epoch)', ModelVersionParams) },
+    { config: routeConfig, schema: schema('Inference with one version (an epoch, latest, best or an alias)', ModelVersionParams) },
     async (request, reply) => infer(request.params.model, request.params.version, request.body, request.inferBinary ?? Buffer.alloc(0), reply),
   );
 };

@@ -1,12 +1,13 @@
 // Which checkpoint a /v2 path names, and the model cache's answers in the protocol's terms. A {version}
-// is a checkpoint epoch; without one the newest checkpoint serves. Resolved here and nowhere else, so that
-// named versions can later be resolved in this one place too.
+// is a checkpoint epoch, or a name for one (latest, best, an alias: the model cache resolves it as on v1);
+// without one the newest checkpoint serves. Answers always give the epoch served as model_version.
 import type { FastifyInstance } from 'fastify';
 import type { CachedModel } from '../../plugins/app/model-cache.js';
 import { ApiError } from '../../plugins/app/errors.js';
+import { parseCheckpointRef, type CheckpointRef } from '../../../schemas/checkpoint-ref.js';
 
-export function checkpointOf(version: string | undefined): number | 'latest' {
-  return version === undefined ? 'latest' : Number(version);
+export function checkpointOf(version: string | undefined): CheckpointRef {
+  return version === undefined ? 'latest' : parseCheckpointRef(version);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The Open Inference Protocol's model metadata and model readiness. A model is a model id, a version one
-// of its checkpoint epochs. Ready means loaded by its engine and answered its probe (the model cache's
-// warm): asking loads it, so that the first inference does not pay for loading.
+// of its checkpoint epochs (or a name for one: latest, best, an alias). Ready means loaded by its engine
+// and answered its probe (the model cache's warm): asking loads it, so that the first inference does not
+// pay for loading.
 import type { TSchema } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../plugins/app/errors.js';
@@ -17,8 +18,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const record = await store.getModel(modelId);
     if (!record) throw new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'model');
     const epochs = (await store.listCheckpoints(modelId)).map((c) => c.epoch);
-    if (version !== undefined && !epochs.includes(Number(version))) {
-      throw new ApiError(404, `model ${modelId} has no version ${version}; its versions are its checkpoint epochs, listed by GET /v2/models/${modelId}`, 'version');
+    if (version !== undefined && (await store.resolveEpoch(modelId, checkpointOf(version))) === null) {
+      throw new ApiError(
+        404,
+        `model ${modelId} has no version ${version}; its versions are its checkpoint epochs, listed by GET /v2/models/${modelId}, and its aliases by GET /v1/models/${modelId}`,
+        'version',
+      );
     }
     return modelMetadata(modelId, epochs, record.spec);
   }
@@ -57,7 +62,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/models/:model/versions/:version',
-    { schema: metadataSchema('Model metadata, for one version (epoch)', ModelVersionParams) },
+    { schema: metadataSchema('Model metadata, for one version (an epoch, latest, best or an alias)', ModelVersionParams) },
     async (request) => metadata(request.params.model, request.params.version),
   );
   app.get('/models/:model/ready', { schema: readySchema('Model ready (the newest checkpoint); loads it if need be', ModelParams) }, async (request, reply) => {
@@ -66,7 +71,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.get(
     '/models/:model/versions/:version/ready',
-    { schema: readySchema('Model ready, for one version (epoch); loads it if need be', ModelVersionParams) },
+    { schema: readySchema('Model ready, for one version (an epoch, latest, best or an alias); loads it if need be', ModelVersionParams) },
     async (request, reply) => {
       await ready(request.params.model, request.params.version);
       return reply.code(200).send();

@@ -3,6 +3,7 @@
 // classification extensions this server implements. Field names are the protocol's (snake_case).
 import { Type, type Static } from 'typebox';
 import { ID_PATTERN } from '../schemas.js';
+import { CheckpointRefString } from '../../../schemas/checkpoint-ref.js';
 
 export const OipError = Type.Object(
   { error: Type.String({ description: 'What went wrong and what to do about it' }) },
@@ -26,16 +27,15 @@ export function pickOipErrors<K extends keyof typeof oipErrors>(...codes: K[]): 
   return Object.fromEntries(codes.map((c) => [c, oipErrors[c]])) as Pick<typeof oipErrors, K>;
 }
 
-/** A version is a checkpoint epoch. */
-export const VERSION_PATTERN = '^[1-9][0-9]{0,8}$';
-
 export const ModelParams = Type.Object({
   model: Type.String({ pattern: ID_PATTERN, description: 'A model id (mdl_...)' }),
 });
 
 export const ModelVersionParams = Type.Object({
   model: Type.String({ pattern: ID_PATTERN, description: 'A model id (mdl_...)' }),
-  version: Type.String({ pattern: VERSION_PATTERN, description: 'A checkpoint epoch (1, 2, ...); without /versions/{version}, the newest' }),
+  version: CheckpointRefString(
+    'A checkpoint epoch (1, 2, ...), or a name for one: latest, best or an alias (answers give the epoch as model_version); without /versions/{version}, the newest',
+  ),
 });
 
 export const ServerMetadata = Type.Object(
@@ -59,7 +59,9 @@ const TensorMetadata = Type.Object(
 export const ModelMetadata = Type.Object(
   {
     name: Type.String({ description: 'The model id' }),
-    versions: Type.Array(Type.String(), { description: 'Checkpoint epochs that may be requested, ascending' }),
+    versions: Type.Array(Type.String(), {
+      description: 'Checkpoint epochs that may be requested, ascending (aliases name versions and are not listed: see GET /v1/models/{model})',
+    }),
     platform: Type.String({ description: 'bn-service_checkpoint: a checkpoint document of this service' }),
     inputs: Type.Array(TensorMetadata),
     outputs: Type.Array(TensorMetadata),
