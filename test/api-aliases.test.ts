@@ -3,6 +3,8 @@
 // a real HTTP client against two API instances sharing one DATA_DIR (two processes' caches and stores).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/api/app.js';
@@ -171,6 +173,24 @@ describe('alias routes and resolution', () => {
     assert.equal(unsaved.statusCode, 409);
     assert.match(unsaved.json().message, /epoch 5 is not saved \(the newest is 4\)/);
     assert.deepEqual(await env.store.getAliases(kept), { keep: 1 }, 'the refused aliases were not written');
+  });
+
+  test('a model whose lock another process holds answers 503 with Retry-After, and the alias is not written', async () => {
+    const busy = 'mdl_busy';
+    await putExactModel(env.store, busy, BIASES);
+    // What a live process holding the lock leaves: a fresh lock file in the model's directory.
+    const lockFile = path.join(env.dataDir, 'models', busy, '.lock');
+    await fs.writeFile(lockFile, JSON.stringify({ pid: 1, at: new Date().toISOString() }), { flag: 'wx' });
+    try {
+      const res = await api.put(`/v1/models/${busy}/aliases/prod`, { checkpoint: 1 });
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal(res.headers['retry-after'], '1');
+      assert.match(res.json().message, /is being changed by another process .*; retry in 1 s/);
+    } finally {
+      await fs.rm(lockFile, { force: true });
+    }
+    assert.deepEqual(await env.store.getAliases(busy), {});
+    assert.equal((await api.put(`/v1/models/${busy}/aliases/prod`, { checkpoint: 1 })).statusCode, 200);
   });
 
   test('another process follows a move within REVALIDATE_MS, and asks the store again when the old checkpoint was pruned', async (t) => {

@@ -28,7 +28,7 @@ import { EPOCH_DIR_PATTERN, epochDirName, isEpoch, isStorableId, requireId, type
 import { lock, tryLockSync } from './model-lock.js';
 import { bestCheckpoint, rankCheckpoints } from './best-checkpoint.js';
 import { isAliasName } from '../schemas/checkpoint-ref.js';
-import { AliasTargetError, ModelGoneError, type CheckpointSummary, type RetentionPolicy, type Store } from './store.js';
+import { AliasTargetError, ModelBusyError, ModelGoneError, type CheckpointSummary, type RetentionPolicy, type Store } from './store.js';
 
 export type CheckpointStore = Pick<
   Store,
@@ -206,7 +206,7 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
       if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw new ModelGoneError(modelId);
       throw err;
     }
-    if (!release) throw new Error(`the aliases of model ${modelId} are locked by another process (${lockFile}); retry`);
+    if (!release) throw new ModelBusyError(modelId, 1);
     try {
       const aliases = await readAliases(modelId);
       const { write, result } = await change(aliases);

@@ -150,6 +150,20 @@ export interface Store {
   checkWritable(): Promise<void>;
 }
 
+/**
+ * A model's lock stayed taken for longer than a caller waits (another process is changing its aliases or
+ * pruning its checkpoints, or died holding it: a stale lock is broken after STALE_MS). Retrying helps.
+ */
+export class ModelBusyError extends Error {
+  override name = 'ModelBusyError';
+  constructor(
+    readonly modelId: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`model ${modelId} is being changed by another process (its aliases or its checkpoints); retry in ${retryAfterSeconds} s`);
+  }
+}
+
 /** The model's directory is gone: it was deleted while a job still wrote to it. */
 export class ModelGoneError extends Error {
   override name = 'ModelGoneError';

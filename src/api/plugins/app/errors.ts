@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FieldError, FieldErrors, type FieldIssue } from '../../../util/field-error.js';
 import { describeSchemaError, type SchemaError } from '../../../util/schema-errors.js';
 import { QueueUnavailableError } from '../../../queue/types.js';
+import { ModelBusyError } from '../../../store/store.js';
 
 /** An error a route throws on purpose: the user sees its status, message and field. */
 export class ApiError extends Error {
@@ -61,6 +62,10 @@ export function toErrorBody(err: unknown, reply: FastifyReply): ErrorBody {
   }
   if (err instanceof FieldError) return body(400, err.message, err.field);
   if (err instanceof FieldErrors) return body(400, err.message, err.field, err.issues);
+  if (err instanceof ModelBusyError) {
+    reply.header('retry-after', String(err.retryAfterSeconds));
+    return body(503, err.message);
+  }
   if (err instanceof QueueUnavailableError) {
     reply.header('retry-after', String(QUEUE_RETRY_AFTER_SECONDS));
     return body(
