@@ -5,10 +5,8 @@
 // are measured with every layer below it already in inference mode with ITS recomputed statistics,
 // which is exactly the network that will serve predictions.
 import * as tf from '@tensorflow/tfjs';
-import { activate } from './activations.js';
-import { bnForwardInfer } from './batch-norm.js';
 import { rowsTensor, type Packed } from './data.js';
-import type { HiddenLayer, Network } from './network.js';
+import { bnInputInfer, type Network } from './network.js';
 
 const CHUNK_ROWS = 4096;
 
@@ -18,36 +16,24 @@ export interface PopulationStats {
   variance: Float64Array;
 }
 
-/** The input of hidden layer l's BN for the rows in x (x: the network's input). */
-function bnInput(net: Network, x: tf.Tensor2D, l: number): tf.Tensor2D {
-  const { activation, batchNorm } = net.spec;
-  const before = batchNorm.placement === 'before-activation';
-  const dense = (a: tf.Tensor2D, layer: HiddenLayer): tf.Tensor2D => {
-    const z = tf.matMul(a, layer.kernel) as tf.Tensor2D;
-    return layer.bias ? (tf.add(z, layer.bias) as tf.Tensor2D) : z;
-  };
-  let a = x;
-  for (let i = 0; ; i++) {
-    const layer = net.hidden[i];
-    const h = before ? dense(a, layer) : activate(activation, dense(a, layer));
-    if (i === l) return h;
-    if (!layer.bn) a = before ? activate(activation, h) : h;
-    else a = before ? activate(activation, bnForwardInfer(h, layer.bn, batchNorm.epsilon)) : bnForwardInfer(h, layer.bn, batchNorm.epsilon);
-  }
-}
-
 /**
  * Measures every BN layer over all rows of `rows` and writes the results into its moving statistics
  * (the network's variables). Per chunk the mean and the sum of squared deviations are computed on the
- * backend; chunks are merged in float64 (Chan et al.'s pairwise update), so no sum of squares of large
- * values loses the variance to cancellation.
+ * backend; chunks are merged in float64 (Chan, Golub & LeVeque's pairwise update), so no sum of squares
+ * of large values loses the variance to cancellation. `afterChunk` runs after every chunk (the trainer
+ * gives the event loop a turn there and checks for cancellation).
  */
-export function recomputeBnStatistics(net: Network, rows: Packed): PopulationStats[] {
+export async function recomputeBnStatistics(
+  net: Network,
+  rows: Packed,
+  afterChunk: () => Promise<void> = async () => {},
+): Promise<PopulationStats[]> {
   const unbiased = net.spec.batchNorm.varianceEstimator === 'unbiased';
   const out: PopulationStats[] = [];
-  net.hidden.forEach((layer, l) => {
-    if (!layer.bn) return;
-    const units = layer.units;
+  for (let l = 0; l < net.hidden.length; l++) {
+    const bn = net.hidden[l].bn;
+    if (!bn) continue;
+    const units = net.hidden[l].units;
     const mean = new Float64Array(units);
     const m2 = new Float64Array(units);
     let count = 0;
@@ -55,7 +41,7 @@ export function recomputeBnStatistics(net: Network, rows: Packed): PopulationSta
       const to = Math.min(rows.n, from + CHUNK_ROWS);
       const nb = to - from;
       const [chunkMean, chunkM2] = tf.tidy(() => {
-        const h = bnInput(net, rowsTensor(rows, from, to), l);
+        const h = bnInputInfer(net, rowsTensor(rows, from, to), l);
         const mu = tf.mean(h, 0);
         const dev = tf.sum(tf.square(tf.sub(h, mu)), 0);
         return [mu.dataSync(), dev.dataSync()];
@@ -67,13 +53,14 @@ export function recomputeBnStatistics(net: Network, rows: Packed): PopulationSta
         m2[j] += chunkM2[j] + (delta * delta * count * nb) / n;
       }
       count = n;
+      await afterChunk();
     }
     const variance = m2.map((v) => v / (unbiased && count > 1 ? count - 1 : count));
     tf.tidy(() => {
-      layer.bn!.movingMean.assign(tf.tensor1d(Float32Array.from(mean)));
-      layer.bn!.movingVariance.assign(tf.tensor1d(Float32Array.from(variance)));
+      bn.movingMean.assign(tf.tensor1d(Float32Array.from(mean)));
+      bn.movingVariance.assign(tf.tensor1d(Float32Array.from(variance)));
     });
     out.push({ mean, variance });
-  });
+  }
   return out;
 }
