@@ -220,11 +220,15 @@ const flat = (s: SavedCheckpoint, keep: (name: string) => boolean = () => true) 
         : [],
   );
 
-test('every engine trains each epoch at its scheduled rate: the history holds the rates, and the weights follow them', async () => {
+test('every engine trains each epoch at its scheduled rate (the history holds the rates, the weights follow them) and ends with the same precise statistics', async () => {
   const data = toPart(randomMatrix(3, 120, 5, (x) => +(x[0] - x[3] > 0)));
   const model: ModelRequest = { hidden: [12, 6], task: 'binary' };
   const base = resolveTraining({ epochs: 5, batchSize: 32, seed: 9, optimizer: 'momentum', learningRate: 0.05, validationSplit: 0 });
-  const scheduled: ResolvedTraining = { ...base, learningRateSchedule: { ...base.learningRateSchedule, type: 'step', stepEpochs: 1, factor: 0.5, warmupEpochs: 1 } };
+  const scheduled: ResolvedTraining = {
+    ...base,
+    learningRateSchedule: { ...base.learningRateSchedule, type: 'step', stepEpochs: 1, factor: 0.5, warmupEpochs: 1 },
+    bnStatistics: 'precise',
+  };
   const spec = resolveSpec(model, { inputDim: 5, outputDim: 1 }, base.seed);
   const want = rates(scheduled.learningRateSchedule, 0.05, 5);
   assert.deepEqual(want, [0.05, 0.05, 0.025, 0.0125, 0.00625]);
@@ -241,6 +245,7 @@ test('every engine trains each epoch at its scheduled rate: the history holds th
     const res = engine === 'loops' ? reference : await run(engine);
     assert.deepEqual(res.history.map((h) => h.learningRate), want, `${engine}: the rate of every epoch`);
     assert.deepEqual(res.last.checkpoint.metrics.learningRate, want[4]);
+    assert.equal(res.last.checkpoint.bnStatistics, 'precise');
     const diff = maxAbsDiff(flat(res.last), flat(reference.last));
     assert.ok(diff <= 1e-5, `${engine}: parameters differ from the loop engine's by ${diff}`);
   }
