@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEnv, tinyModel, type TestEnv } from './api-helpers.js';
+import type { ModelRecord } from '../src/store/store.js';
 
 let env: TestEnv;
 
@@ -193,6 +194,47 @@ describe('training job validation (nothing is queued)', () => {
     assert.equal(counts.waiting + counts.active + counts.delayed + counts.prioritized, 0, 'nothing queued');
   });
 
+  test('learning-rate schedule and early stopping: every option a job cannot run is refused in one answer', async () => {
+    const before = (await env.store.listModels()).length;
+    // Valid for the schema, not together: a warm-up as long as the job, a cosine floor above the rate, and
+    // early stopping on the validation loss without validation rows.
+    const together = assertError(
+      await submit({
+        ...base,
+        training: {
+          ...base.training,
+          epochs: 4,
+          learningRate: 0.01,
+          validationSplit: 0,
+          learningRateSchedule: { type: 'cosine', warmupEpochs: 4, minLearningRate: 0.05 },
+          earlyStopping: { monitor: 'valLoss', patience: 2 },
+        },
+      }),
+      400,
+      'training.learningRateSchedule.warmupEpochs',
+    );
+    assert.deepEqual(
+      together.errors!.map((e) => e.field),
+      ['training.learningRateSchedule.warmupEpochs', 'training.learningRateSchedule.minLearningRate', 'training.earlyStopping.monitor'],
+    );
+    assert.match(together.errors![0].message, /fewer than training\.epochs \(4\)/);
+    assert.match(together.errors![2].message, /validationSplit is 0; set a split .* or monitor loss/);
+    // Outside the schema: a step factor outside (0, 1], a patience of 0, an unknown kind of statistics.
+    const schema = assertError(
+      await submit({
+        ...base,
+        training: { ...base.training, learningRateSchedule: { type: 'step', factor: 1.5 }, earlyStopping: { patience: 0 }, bnStatistics: 'batch' },
+      }),
+      400,
+    );
+    assert.deepEqual(
+      schema.errors!.map((e) => e.field).sort(),
+      ['training.bnStatistics', 'training.earlyStopping.patience', 'training.learningRateSchedule.factor'],
+    );
+    assertError(await submit({ ...base, training: { ...base.training, learningRateSchedule: { kind: 'step' } } }), 400, 'training.learningRateSchedule.kind');
+    assert.equal((await env.store.listModels()).length, before, 'no model record for a rejected job');
+  });
+
   test('unknown field messages say what to do', async () => {
     const body = assertError(await submit({ ...base, colour: 'red' }), 400, 'colour');
     assert.match(body.message, /not a known field/);
@@ -250,7 +292,8 @@ describe('ids and predictions without a model', () => {
         batchNorm: { enabled: true, placement: 'before-activation', momentum: 0.99, epsilon: 1e-3, varianceEstimator: 'biased' },
         weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed: 1 },
       },
-      training: { epochs: 1, batchSize: 8, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, shuffle: true, seed: 1, progressEveryBatches: 0, checkpoints: { keepLast: 20, keepBest: 1 } },
+      // As an earlier version wrote it: without the options added since (learning-rate schedule, BN statistics).
+      training: { epochs: 1, batchSize: 8, optimizer: 'adam', learningRate: 0.01, validationSplit: 0, shuffle: true, seed: 1, progressEveryBatches: 0, checkpoints: { keepLast: 20, keepBest: 1 } } as ModelRecord['training'],
       createdAt: now,
       updatedAt: now,
     });
@@ -261,5 +304,9 @@ describe('ids and predictions without a model', () => {
     assert.equal(detail.statusCode, 200);
     assert.equal(detail.json().latestEpoch, null);
     assert.deepEqual(detail.json().checkpoints, []);
+    // ...and its training options are served with the defaults that job ran with.
+    assert.equal(detail.json().training.learningRateSchedule.type, 'constant');
+    assert.equal(detail.json().training.bnStatistics, 'ema');
+    assert.equal(detail.json().training.earlyStopping, undefined);
   });
 });

@@ -38,7 +38,11 @@ test('resolveSpec and resolveTraining fill the documented defaults', () => {
     seed: 0,
     progressEveryBatches: 0,
     checkpoints: { keepLast: 20, keepBest: 1 },
+    learningRateSchedule: { type: 'constant', stepEpochs: 10, factor: 0.1, minLearningRate: 0, warmupEpochs: 0 },
+    bnStatistics: 'ema',
   });
+  // Early stopping is off unless asked for; asked for, it watches the validation loss (as Keras does) with a patience of 5 epochs.
+  assert.deepEqual(resolveTraining({ seed: 1, earlyStopping: {} }).earlyStopping, { monitor: 'valLoss', patience: 5, minDelta: 0 });
   assert.ok(Number.isInteger(t.seed) && t.seed >= 0 && t.seed < 2 ** 31, 'a random seed is chosen and recorded');
   assert.equal(resolveTraining({ seed: 9, epochs: 3 }).seed, 9);
   const explicit = resolveSpec({ hidden: [2], task: 'regression', weightInit: { seed: 5, method: 'uniform', min: -1, max: 2 } }, { inputDim: 1, outputDim: 1 }, 42);

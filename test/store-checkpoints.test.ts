@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createFsStore } from '../src/store/fs-store.js';
-import { documentChunks, toDocument } from '../src/checkpoint/document.js';
+import { documentChunks, fromDocument, toDocument } from '../src/checkpoint/document.js';
 import { namedTensors, tensorBytes } from '../src/checkpoint/checkpoint.js';
 import { ModelGoneError, type Store } from '../src/store/store.js';
 import { assertBitIdentical, checkpoint, checkpointDocument, listTree, modelRecord, tempDir, tfjsModel, trainingState } from './store-fixtures.js';
@@ -65,6 +65,24 @@ test('the served document streams exactly the JSON of the document, and parses b
   assertBitIdentical(JSON.parse(text), checkpointDocument('m_1', 3, 7));
   const bn = JSON.parse([...documentChunks(back, { bnOnly: true })].join(''));
   assert.deepEqual(bn, { ...toDocument(back), layers: toDocument(back).layers.filter((l) => l.type === 'batchNorm') });
+});
+
+test('which BN statistics a checkpoint holds is kept in checkpoint.json and served in the document; an unknown value is refused', async (t) => {
+  const dir = await tempDir(t);
+  const store = await open(dir, 'm_1');
+  const c = { ...checkpoint('m_1', 1), bnStatistics: 'precise' as const };
+  await store.putCheckpoint(c, trainingState('m_1', 1), tfjsModel(c));
+  const file = JSON.parse(await fs.readFile(path.join(ckptDir(dir, 'm_1'), '000001', 'checkpoint.json'), 'utf8'));
+  assert.equal(file.bnStatistics, 'precise');
+  const back = (await store.getCheckpoint('m_1', 1))!;
+  assert.equal(back.bnStatistics, 'precise');
+  const doc = JSON.parse([...documentChunks(back)].join(''));
+  assert.equal(doc.bnStatistics, 'precise');
+  assert.deepEqual(Object.keys(doc).slice(-2), ['bnStatistics', 'layers']);
+  assert.deepEqual(fromDocument(doc).bnStatistics, 'precise');
+  assert.throws(() => fromDocument({ ...doc, bnStatistics: 'batch' }), /bnStatistics: must be ema or precise/);
+  // A checkpoint that does not say (an earlier version's, a model without BN) has none in its document.
+  assert.equal('bnStatistics' in toDocument(checkpoint('m_1', 2)), false);
 });
 
 test('a deleted model takes no more checkpoints', async (t) => {

@@ -8,6 +8,7 @@ import { namedTensors, type Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { fromDocument } from '../src/checkpoint/document.js';
 import type { ModelSpec, ResolvedTraining } from '../src/schemas/model-spec.js';
 import type { ModelRecord } from '../src/store/store.js';
+import { resolveTraining } from '../src/model/spec.js';
 import type { DatasetInfo } from '../src/schemas/dataset.js';
 
 /** The info of a float32 dataset of `rows` rows of 2 features (statistics are not checked by the store). */
@@ -45,7 +46,7 @@ export const spec: ModelSpec = {
   weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed: 7 },
 };
 
-export const training: ResolvedTraining = {
+export const training: ResolvedTraining = resolveTraining({
   epochs: 10,
   batchSize: 32,
   optimizer: 'adam',
@@ -55,7 +56,7 @@ export const training: ResolvedTraining = {
   seed: 7,
   progressEveryBatches: 0,
   checkpoints: { keepLast: 20, keepBest: 1 },
-};
+});
 
 export function modelRecord(modelId: string, createdAt = '2024-01-01T00:00:00.000Z'): ModelRecord {
   return {

@@ -103,6 +103,20 @@ describe('training worker', () => {
     unsubscribe();
   });
 
+  it('trains a job queued by an earlier version, without the options added since, with their defaults', async () => {
+    const p = payload({ epochs: 2 });
+    const { learningRateSchedule: _s, bnStatistics: _b, ...old } = p.training;
+    const jobId = randomUUID();
+    await queue.submit({ ...p, training: old as TrainingJobPayload['training'] }, jobId);
+    const done = await waitFor(statusIs(queue, jobId, (s) => s.status !== 'queued' && s.status !== 'running'), 30_000, 'completion');
+    assert.equal(done.status, 'completed', done.error);
+    assert.equal(done.stoppedEarly, undefined);
+    const history = (await store.readEpochs(p.modelId)).records;
+    assert.deepEqual(history.map((h) => h.learningRate), [p.training.learningRate, p.training.learningRate], 'a constant rate');
+    const last = (await store.getCheckpoint(p.modelId, 2))!;
+    assert.equal(last.bnStatistics, 'ema');
+  });
+
   it('fails a job with an invalid spec at once, without retries', async () => {
     const p = payload({ epochs: 3 }, 5); // blobs has 2 features
     const jobId = randomUUID();

@@ -89,5 +89,6 @@ export function checkpointMeta(c: CheckpointMeta): CheckpointMeta {
     spec: c.spec,
     training: c.training,
     metrics: c.metrics,
+    ...(c.bnStatistics !== undefined && { bnStatistics: c.bnStatistics }),
   };
 }

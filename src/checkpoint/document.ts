@@ -163,6 +163,9 @@ export function fromDocument(doc: unknown): Checkpoint {
     throw new CheckpointFormatError('format', `expected ${CHECKPOINT_FORMAT}, got ${String(doc.format)}`);
   }
   if (!Array.isArray(doc.layers) || doc.layers.length === 0) throw new CheckpointFormatError('layers', 'must be a non-empty array');
+  if (doc.bnStatistics !== undefined && doc.bnStatistics !== 'ema' && doc.bnStatistics !== 'precise') {
+    throw new CheckpointFormatError('bnStatistics', `must be ema or precise when present, got ${String(doc.bnStatistics)}`);
+  }
   const meta = checkpointMeta(doc as unknown as CheckpointDocument);
   return { ...meta, layers: doc.layers.map(toLayer) };
 }

@@ -117,17 +117,30 @@ function dense(x: tf.Tensor2D, kernel: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D
   return bias ? (tf.add(z, bias) as tf.Tensor2D) : z;
 }
 
+/** Hidden layer `l` in inference mode (frozen moving statistics); `bnInput`: stop at its BN layer's input. */
+function hiddenInfer(net: Network, a: tf.Tensor2D, l: HiddenLayer, bnInput = false): tf.Tensor2D {
+  const { activation, batchNorm } = net.spec;
+  const z = dense(a, l.kernel, l.bias);
+  if (!l.bn) return activate(activation, z);
+  if (batchNorm.placement === 'before-activation') return bnInput ? z : activate(activation, bnForwardInfer(z, l.bn, batchNorm.epsilon));
+  const h = activate(activation, z);
+  return bnInput ? h : bnForwardInfer(h, l.bn, batchNorm.epsilon);
+}
+
 /** Inference forward pass (frozen moving statistics): returns the logits. */
 export function forwardInfer(net: Network, x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
-    const { activation, batchNorm } = net.spec;
     let a = x;
-    for (const l of net.hidden) {
-      const z = dense(a, l.kernel, l.bias);
-      if (!l.bn) a = activate(activation, z);
-      else if (batchNorm.placement === 'before-activation') a = activate(activation, bnForwardInfer(z, l.bn, batchNorm.epsilon));
-      else a = bnForwardInfer(activate(activation, z), l.bn, batchNorm.epsilon);
-    }
+    for (const l of net.hidden) a = hiddenInfer(net, a, l);
     return dense(a, net.outKernel, net.outBias);
+  });
+}
+
+/** What hidden layer `index`'s BN layer receives in inference mode, every layer below it frozen. */
+export function bnInputInfer(net: Network, x: tf.Tensor2D, index: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    let a = x;
+    for (let i = 0; i < index; i++) a = hiddenInfer(net, a, net.hidden[i]);
+    return hiddenInfer(net, a, net.hidden[index], true);
   });
 }

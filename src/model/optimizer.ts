@@ -17,7 +17,8 @@ const SLOT_KINDS: Record<OptimizerName, readonly string[]> = { sgd: [], momentum
 
 export interface Optimizer {
   readonly type: OptimizerName;
-  readonly learningRate: number;
+  /** read by every step: the trainer sets each epoch's rate here (lr-schedule.ts) */
+  learningRate: number;
   /** steps taken: tfjs's 'iter' */
   iterations: number;
   /**

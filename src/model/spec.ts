@@ -20,8 +20,10 @@ import {
   type ModelRequest as ModelRequestType,
 } from '../schemas/model-spec.js';
 import type { DatasetPart } from '../schemas/dataset.js';
+import { BnStatistics, EarlyStopping, type ResolvedEarlyStopping } from '../schemas/training-extras.js';
 import { DatasetError } from '../datasets/errors.js';
 import { checkLabelsForTask, checkPartValues } from '../datasets/validate.js';
+import { IssueList } from '../util/field-error.js';
 import { SpecError } from './errors.js';
 
 const ACTIVATIONS = ActivationName.enum;
@@ -30,6 +32,9 @@ const PLACEMENTS = Placement.enum;
 const ESTIMATORS = VarianceEstimator.enum;
 const INIT_METHODS = InitMethod.enum;
 const OPTIMIZERS = OptimizerName.enum;
+const SCHEDULES = TrainingOptions.properties.learningRateSchedule.properties.type.enum;
+const MONITORS = EarlyStopping.properties.monitor.enum;
+const BN_STATISTICS = BnStatistics.enum;
 
 export interface Dims {
   inputDim: number;
@@ -79,6 +84,8 @@ export function resolveSpec(model: ModelRequestType, dims: Dims, trainingSeed?: 
 export function resolveTraining(opts: TrainingOptionsType = {}): ResolvedTraining {
   const t = withDefaults(TrainingOptions, opts) as Required<TrainingOptionsType>;
   const keep = t.checkpoints as Required<NonNullable<TrainingOptionsType['checkpoints']>>;
+  const schedule = t.learningRateSchedule as ResolvedTraining['learningRateSchedule'];
+  const stop = t.earlyStopping && (withDefaults(EarlyStopping, t.earlyStopping) as ResolvedEarlyStopping);
   return {
     epochs: t.epochs,
     batchSize: t.batchSize,
@@ -89,6 +96,15 @@ export function resolveTraining(opts: TrainingOptionsType = {}): ResolvedTrainin
     seed: t.seed ?? randomSeed(),
     progressEveryBatches: t.progressEveryBatches,
     checkpoints: { keepLast: keep.keepLast, keepBest: keep.keepBest },
+    learningRateSchedule: {
+      type: schedule.type,
+      stepEpochs: schedule.stepEpochs,
+      factor: schedule.factor,
+      minLearningRate: schedule.minLearningRate,
+      warmupEpochs: schedule.warmupEpochs,
+    },
+    ...(stop && { earlyStopping: { monitor: stop.monitor, patience: stop.patience, minDelta: stop.minDelta } }),
+    bnStatistics: t.bnStatistics,
   };
 }
 
@@ -181,7 +197,7 @@ export function validateSpec(spec: ModelSpec): void {
   intIn('model.weightInit.seed', wi.seed, 0, MAX_SEED);
 }
 
-/** Throws SpecError naming the first invalid resolved training option. */
+/** Throws SpecError naming the first invalid resolved training option (FieldErrors for several of the schedule, early stopping and BN statistics). */
 export function validateTraining(t: ResolvedTraining, spec?: Pick<ModelSpec, 'batchNorm'>): void {
   intIn('training.epochs', t.epochs, 1, SPEC_LIMITS.maxEpochs);
   intIn('training.batchSize', t.batchSize, 1, SPEC_LIMITS.maxBatchSize);
@@ -203,6 +219,48 @@ export function validateTraining(t: ResolvedTraining, spec?: Pick<ModelSpec, 'ba
   intIn('training.progressEveryBatches', t.progressEveryBatches, 0, 1_000_000);
   intIn('training.checkpoints.keepLast', t.checkpoints?.keepLast, 1, Number.MAX_SAFE_INTEGER);
   intIn('training.checkpoints.keepBest', t.checkpoints?.keepBest, 0, Number.MAX_SAFE_INTEGER);
+
+  // The options of the schedule, early stopping and BN statistics are reported together (a submission
+  // names every field at fault); each check throws its first problem.
+  const issues = new IssueList();
+  const s = t.learningRateSchedule;
+  const e = t.earlyStopping;
+  const checks: (() => void)[] = [
+    () => oneOf('training.learningRateSchedule.type', s?.type, SCHEDULES),
+    () => {
+      intIn('training.learningRateSchedule.warmupEpochs', s?.warmupEpochs, 0, 10_000);
+      if (s.warmupEpochs >= t.epochs) {
+        throw new SpecError(
+          'training.learningRateSchedule.warmupEpochs',
+          `must be fewer than training.epochs (${t.epochs}), so that the schedule runs after the warm-up (got ${s.warmupEpochs})`,
+        );
+      }
+    },
+    () => intIn('training.learningRateSchedule.stepEpochs', s?.stepEpochs, 1, 10_000),
+    () => {
+      if (!isFiniteNumber(s?.factor) || s.factor <= 0 || s.factor > 1) {
+        throw new SpecError('training.learningRateSchedule.factor', `must be in (0, 1] (got ${describe(s?.factor)})`);
+      }
+    },
+    () => {
+      if (!isFiniteNumber(s?.minLearningRate) || s.minLearningRate < 0 || s.minLearningRate > t.learningRate) {
+        throw new SpecError(
+          'training.learningRateSchedule.minLearningRate',
+          `must be in [0, training.learningRate = ${t.learningRate}] (got ${describe(s?.minLearningRate)})`,
+        );
+      }
+    },
+    () => e !== undefined && oneOf('training.earlyStopping.monitor', e.monitor, MONITORS),
+    () => e !== undefined && intIn('training.earlyStopping.patience', e.patience, 1, 10_000),
+    () => {
+      if (e !== undefined && (!isFiniteNumber(e.minDelta) || e.minDelta < 0)) {
+        throw new SpecError('training.earlyStopping.minDelta', `must be a number >= 0 (got ${describe(e.minDelta)})`);
+      }
+    },
+    () => oneOf('training.bnStatistics', t.bnStatistics, BN_STATISTICS),
+  ];
+  for (const check of checks) issues.collect(check);
+  issues.throwIfAny();
 }
 
 /**

@@ -4,8 +4,8 @@
 // progressEveryBatches batches, onCheckpoint after every epoch with the epoch's checkpoint.
 import * as tf from '@tensorflow/tfjs';
 import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type EpochMetrics, type TfjsModelJson, type TrainingState } from '../schemas/checkpoint.js';
-import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import type { TaskName } from '../schemas/model-spec.js';
+import type { Checkpoint, CheckpointMeta } from '../checkpoint/checkpoint.js';
+import type { ResolvedTraining, TaskName } from '../schemas/model-spec.js';
 import { createPrng, deriveSeed } from '../util/prng.js';
 import { initBackend } from './backend.js';
 import { restoreVariables, snapshot, toLayers } from './checkpoint-format.js';
@@ -14,6 +14,9 @@ import { SpecError, TrainingCancelledError, TrainingDivergedError } from './erro
 import { lossAndGrad } from './losses.js';
 import { createNetwork, disposeNetwork, forwardInfer, namedVariables, type Network } from './network.js';
 import { createOptimizer, restoreOptimizer, saveOptimizer, type Optimizer } from './optimizer.js';
+import { earlyStoppingState, INITIAL_EARLY_STOPPING, nextEarlyStoppingState, stoppedEarly } from './early-stopping.js';
+import { learningRateAt } from './lr-schedule.js';
+import { recomputeBnStatistics } from './precise-bn.js';
 import { validateData, validateSpec, validateTraining } from './spec.js';
 import { tfjsModelJson } from './tfjs-artifacts.js';
 import { createTrainStep, type TrainStep } from './train-step.js';
@@ -55,7 +58,7 @@ interface Run {
   batches: number;
 }
 
-async function save(run: Run, epoch: number, metrics: EpochMetrics): Promise<SavedCheckpoint> {
+async function save(run: Run, epoch: number, metrics: EpochMetrics, bnStatistics: 'ema' | 'precise'): Promise<SavedCheckpoint> {
   const { args, net } = run;
   const snap = await snapshot(run.vars);
   const checkpoint: Checkpoint = {
@@ -67,6 +70,7 @@ async function save(run: Run, epoch: number, metrics: EpochMetrics): Promise<Sav
     spec: structuredClone(args.spec),
     training: structuredClone(args.training),
     metrics: { ...metrics },
+    ...(args.spec.batchNorm.enabled && { bnStatistics }),
     layers: toLayers(net, snap),
   };
   const state: TrainingState = { format: TRAINING_STATE_FORMAT, modelId: args.modelId, epoch, optimizer: saveOptimizer(run.opt, net) };
@@ -80,6 +84,16 @@ function canonical(v: unknown): string {
       ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : val,
   );
+}
+
+/**
+ * True when a run whose newest checkpoint is `checkpoint` (`history`: the metrics of its epochs) has
+ * nothing left to train: every epoch is trained, early stopping decided so, or its BN statistics were made
+ * precise, which only the last checkpoint of a run gets.
+ */
+export function runEnded(training: ResolvedTraining, checkpoint: Pick<CheckpointMeta, 'epoch' | 'bnStatistics'>, history: readonly EpochMetrics[]): boolean {
+  if (checkpoint.epoch >= training.epochs || checkpoint.bnStatistics === 'precise') return true;
+  return training.earlyStopping !== undefined && earlyStoppingState(training.earlyStopping, history).stop;
 }
 
 function checkArgs(args: TrainArgs): void {
@@ -100,6 +114,9 @@ function checkArgs(args: TrainArgs): void {
     if (r.checkpoint.epoch >= args.training.epochs) {
       throw new SpecError('resume.checkpoint.epoch', `is ${r.checkpoint.epoch}, so all ${args.training.epochs} epochs are trained already`);
     }
+    if (runEnded(args.training, r.checkpoint, r.history ?? [])) {
+      throw new SpecError('resume.checkpoint.epoch', `is ${r.checkpoint.epoch}, where the run ended (early stopping, or its final BN statistics)`);
+    }
   }
 }
 
@@ -109,6 +126,10 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
   const { spec, training } = args;
   const task = spec.task;
   const { train: rows, val } = split(args.data, args.validation, training.validationSplit, task);
+  const stopRule = training.earlyStopping;
+  if (stopRule?.monitor === 'valLoss' && !val) {
+    throw new SpecError('training.earlyStopping.monitor', 'is valLoss, but the job has no validation rows: set training.validationSplit > 0, or monitor loss');
+  }
   const tfjs = await tfjsModelJson(spec);
   // A last batch of one row has no variance: it would zero its BN output and pull the moving variance
   // toward 0, so it joins the batch before it.
@@ -121,6 +142,8 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
   try {
     let startEpoch = 0;
     const history: EpochMetrics[] = [];
+    const earlier = args.resume?.history ?? [];
+    let stopState = stopRule ? earlyStoppingState(stopRule, earlier) : INITIAL_EARLY_STOPPING;
     let last: SavedCheckpoint | undefined;
     if (args.resume) {
       restoreVariables(run.vars, args.resume.checkpoint.layers);
@@ -137,6 +160,8 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     let lastYield = performance.now();
     for (let epoch = startEpoch + 1; epoch <= training.epochs; epoch++) {
       const t0 = performance.now();
+      // Read by every step of every engine, so the rate changes from this epoch's first batch on.
+      opt.learningRate = learningRateAt(training.learningRateSchedule, training.learningRate, epoch, training.epochs);
       for (let i = 0; i < rows.n; i++) order[i] = i;
       if (training.shuffle) createPrng(deriveSeed(training.seed, epoch)).shuffle(order);
       let lossSum = 0;
@@ -168,10 +193,11 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         }
       }
       const trainSeconds = (performance.now() - t0) / 1000;
-      const metrics: EpochMetrics = { epoch, loss: lossSum / seen, samplesPerSecond: seen / trainSeconds, durationMs: 0 };
+      const metrics: EpochMetrics = { epoch, loss: lossSum / seen, samplesPerSecond: seen / trainSeconds, durationMs: 0, learningRate: opt.learningRate };
       if (task !== 'regression') metrics.accuracy = correct / seen;
       step.sync();
-      if (val) {
+      const validate = () => {
+        if (!val) return;
         const v = evaluate(net, val, task);
         metrics.valLoss = v.loss;
         if (v.accuracy !== undefined) metrics.valAccuracy = v.accuracy;
@@ -180,15 +206,29 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         if (!Number.isFinite(v.loss)) {
           throw new TrainingDivergedError(epoch, nBatches, lastSaved, 'the validation loss (frozen statistics)');
         }
+      };
+      validate();
+      if (stopRule) stopState = nextEarlyStoppingState(stopRule, stopState, metrics);
+      // The run's last checkpoint gets the precise statistics, and its validation metrics are theirs.
+      const precise = (epoch === training.epochs || stopState.stop) && training.bnStatistics === 'precise' && spec.batchNorm.enabled;
+      if (precise) {
+        await recomputeBnStatistics(net, rows, async () => {
+          if (args.signal?.aborted) throw new TrainingCancelledError(lastSaved);
+          await yieldToLoop();
+          lastYield = performance.now();
+        });
+        validate();
       }
       metrics.durationMs = performance.now() - t0;
       history.push(metrics);
-      last = await save(run, epoch, metrics);
+      last = await save(run, epoch, metrics, precise ? 'precise' : 'ema');
       if (args.onCheckpoint) await args.onCheckpoint(last);
       lastSaved = epoch;
+      if (stopState.stop) break;
     }
     // checkArgs refuses a resume with nothing left to train, so at least one epoch ran.
-    return { epochs: lastSaved, history, last: last as SavedCheckpoint, backend };
+    const stopped = stoppedEarly(stopRule, [...earlier, ...history], training.epochs);
+    return { epochs: lastSaved, history, last: last as SavedCheckpoint, backend, ...(stopped && { stoppedEarly: stopped }) };
   } finally {
     step?.dispose();
     disposeNetwork(net);

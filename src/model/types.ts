@@ -4,6 +4,7 @@ import type { ModelSpec, ResolvedTraining } from '../schemas/model-spec.js';
 import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/checkpoint.js';
 import type { DatasetPart } from '../schemas/dataset.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { StoppedEarly } from '../schemas/training-extras.js';
 
 export type { DatasetPart };
 
@@ -53,8 +54,11 @@ export interface TrainArgs {
   data: DatasetPart;
   /** Given validation rows; when absent, training.validationSplit holds out the last rows. */
   validation?: DatasetPart;
-  /** Continue after this checkpoint: weights, moving statistics, optimizer state and epoch counter. */
-  resume?: { checkpoint: Checkpoint; state: TrainingState };
+  /**
+   * Continue after this checkpoint: weights, moving statistics, optimizer state and epoch counter;
+   * `history` holds the metrics of its epochs (the model's epoch log), which early stopping replays.
+   */
+  resume?: { checkpoint: Checkpoint; state: TrainingState; history?: EpochMetrics[] };
   /** Checked between batches; an aborted signal ends training with TrainingCancelledError. */
   signal?: AbortSignal;
   /** Once, before the first epoch. */
@@ -70,6 +74,8 @@ export interface TrainResult {
   history: EpochMetrics[];
   last: SavedCheckpoint;
   backend: string;
+  /** present when early stopping ended the run before training.epochs */
+  stoppedEarly?: StoppedEarly;
 }
 
 export type { EpochMetrics };

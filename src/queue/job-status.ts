@@ -2,7 +2,7 @@
 // the cancel marker telling a cancelled job from a failed one); progress is the processor's last
 // report, without invented values: a job that has not trained yet reports epoch 0 and nothing else.
 import type { Job } from 'bullmq';
-import type { JobStatus, JobStatusName, TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
+import type { JobStatus, JobStatusName, TrainingJobPayload, TrainingJobProgress, TrainingJobResult } from '../schemas/job.js';
 import { CANCELLED_REASON_PREFIX } from './names.js';
 
 export const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -50,7 +50,7 @@ export function toJobProgress(raw: TrainingJobProgress | null, epochs: number): 
 }
 
 /** Maps a BullMQ job to the status users read (without history: that is the model's epoch log). */
-export function toJobStatus(job: Job<TrainingJobPayload>, state: string, cancelled: boolean): JobStatus | null {
+export function toJobStatus(job: Job<TrainingJobPayload, TrainingJobResult | undefined>, state: string, cancelled: boolean): JobStatus | null {
   const status = statusName(state, job.failedReason, cancelled);
   if (!status) return null;
   const payload = job.data;
@@ -61,6 +61,8 @@ export function toJobStatus(job: Job<TrainingJobPayload>, state: string, cancell
     status,
     progress: toJobProgress(raw, payload.training.epochs),
     error: status === 'failed' ? job.failedReason || 'training failed' : undefined,
+    // The processor's return value: what only the end of a completed job tells.
+    stoppedEarly: status === 'completed' ? job.returnvalue?.stoppedEarly : undefined,
     backend: raw?.backend,
     attempts: job.attemptsStarted ?? job.attemptsMade ?? 0,
     createdAt: iso(job.timestamp) ?? payload.submittedAt,

@@ -2,6 +2,7 @@
 // reproduce a prediction by hand. Written by the engine, kept by the store, served by the API.
 import { Type, type Static } from 'typebox';
 import { ModelSpec, ResolvedTraining } from './model-spec.js';
+import { CheckpointBnStatistics } from './training-extras.js';
 
 export const CHECKPOINT_FORMAT = 'bn-checkpoint/v1';
 export const TRAINING_STATE_FORMAT = 'bn-training-state/v2';
@@ -65,6 +66,7 @@ export const EpochMetrics = Type.Object(
     valAccuracy: Type.Optional(Type.Number({ description: 'Classification only; frozen statistics' })),
     samplesPerSecond: Type.Number(),
     durationMs: Type.Number(),
+    learningRate: Type.Optional(Type.Number({ description: "The rate every batch of the epoch used (training.learningRateSchedule)" })),
   },
   { additionalProperties: false },
 );
@@ -80,6 +82,7 @@ export const CheckpointDocument = Type.Object(
     spec: ModelSpec,
     training: ResolvedTraining,
     metrics: EpochMetrics,
+    bnStatistics: Type.Optional(CheckpointBnStatistics),
     layers: Type.Array(CheckpointLayer, { description: 'Every transform of a prediction, in forward order' }),
   },
   { additionalProperties: false },

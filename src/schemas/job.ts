@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { SPEC_LIMITS, modelRequestSchema, trainingOptionsSchema, type ModelSpec, type RequestLimits, type ResolvedTraining } from './model-spec.js';
 import { EpochMetrics } from './checkpoint.js';
 import { DatasetUpload } from './dataset.js';
+import { StoppedEarly } from './training-extras.js';
 
 /** The request, with this server's limits as the schema's maxima (so the OpenAPI document shows them). */
 export function trainingJobRequestSchema(limits: RequestLimits) {
@@ -57,6 +58,16 @@ export interface TrainingJobProgress {
   backend: string;
 }
 
+/** What the processor returns (BullMQ keeps it as the completed job's return value). */
+export interface TrainingJobResult {
+  /** the planned epochs */
+  epochs: number;
+  backend: string;
+  lastSavedEpoch: number;
+  /** present when early stopping ended the job before its planned epochs */
+  stoppedEarly?: StoppedEarly;
+}
+
 export const JobProgress = Type.Object(
   {
     epoch: Type.Integer({ description: 'Epochs completed' }),
@@ -85,6 +96,7 @@ export const JobStatus = Type.Object(
       }),
     ),
     error: Type.Optional(Type.String()),
+    stoppedEarly: Type.Optional(StoppedEarly),
     backend: Type.Optional(Type.String()),
     attempts: Type.Integer({ description: 'Times a worker has started this job' }),
     createdAt: Type.String({ format: 'date-time' }),

@@ -3,6 +3,14 @@
 // (src/model/spec.ts resolves a request with these defaults). The request schemas take the server's
 // limits, so that the OpenAPI document shows this server's maxima and a request learns them all at once.
 import { Type, type Static } from 'typebox';
+import {
+  BnStatistics,
+  EarlyStopping,
+  LearningRateSchedule,
+  ResolvedBnStatistics,
+  ResolvedEarlyStopping,
+  ResolvedLearningRateSchedule,
+} from './training-extras.js';
 
 /** Hard caps that keep one job within memory; config may lower them (see src/config). */
 export const SPEC_LIMITS = {
@@ -153,6 +161,9 @@ export function trainingOptionsSchema(limits: RequestLimits) {
         Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Also report every N batches; 0: per epoch only' }),
       ),
       checkpoints: Type.Optional(RetentionOptions),
+      learningRateSchedule: Type.Optional(LearningRateSchedule),
+      earlyStopping: Type.Optional(EarlyStopping),
+      bnStatistics: Type.Optional(BnStatistics),
     },
     { additionalProperties: false },
   );
@@ -213,6 +224,9 @@ export const ResolvedTraining = Type.Object(
       { keepLast: Type.Integer({ minimum: 1 }), keepBest: Type.Integer({ minimum: 0 }) },
       { additionalProperties: false },
     ),
+    learningRateSchedule: ResolvedLearningRateSchedule,
+    earlyStopping: Type.Optional(ResolvedEarlyStopping),
+    bnStatistics: ResolvedBnStatistics,
   },
   { additionalProperties: false, description: 'The resolved training options (all defaults filled in)' },
 );

@@ -184,6 +184,12 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
         `training.validationSplit: leaves ${trainRows} training row of ${facts.rows}; with batchNorm a batch needs at least 2 rows (one row has no variance): lower it or send more rows`,
       );
     }
+    if (training.earlyStopping?.monitor === 'valLoss' && training.validationSplit === 0) {
+      issues.add(
+        'training.earlyStopping.monitor',
+        'training.earlyStopping.monitor: valLoss is measured on validation rows, and training.validationSplit is 0; set a split (e.g. 0.2) or monitor loss',
+      );
+    }
     issues.throwIfAny();
     return { spec, training };
   }

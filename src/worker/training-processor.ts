@@ -15,10 +15,19 @@ import { loadConfig } from '../config/config.js';
 import { REDACT_PATHS } from '../config/log-redaction.js';
 import { configureBuiltins } from '../datasets/builtin.js';
 import { getDatasetData } from '../datasets/dataset-service.js';
-import { configureTrainEngine, initBackend, parameterCount, resolveTraining, train, type TrainingProgress } from '../model/index.js';
+import {
+  configureTrainEngine,
+  initBackend,
+  parameterCount,
+  resolveTraining,
+  runEnded,
+  stoppedEarly,
+  train,
+  type TrainingProgress,
+} from '../model/index.js';
 import { TrainingCancelledError } from '../model/errors.js';
 import type { EpochMetrics } from '../schemas/checkpoint.js';
-import type { TrainingJobPayload, TrainingJobProgress } from '../schemas/job.js';
+import type { TrainingJobPayload, TrainingJobProgress, TrainingJobResult } from '../schemas/job.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { TrainingState } from '../schemas/checkpoint.js';
 import { createFsStore } from '../store/fs-store.js';
@@ -112,7 +121,7 @@ export default async function trainingProcessor(
   job: SandboxedJob<TrainingJobPayload>,
   token?: string,
   signal?: AbortSignal,
-): Promise<{ epochs: number; backend: string; lastSavedEpoch: number }> {
+): Promise<TrainingJobResult> {
   const payload = job.data;
   const { modelId, spec } = payload;
   // Resolved again: a job queued by an earlier version lacks the options added since (their defaults apply).
@@ -120,7 +129,9 @@ export default async function trainingProcessor(
   const ctx = await childContext();
   const { store, backend } = ctx;
   const log = ctx.logger.child({ jobId: String(job.id), modelId, attempt: job.attemptsStarted });
-  const policy: RetentionPolicy = { ...training.checkpoints, by: training.validationSplit > 0 ? 'valLoss' : 'loss' };
+  // The best checkpoint is the one early stopping reports as the best, when it watches a loss.
+  const by = training.earlyStopping?.monitor ?? (training.validationSplit > 0 ? 'valLoss' : 'loss');
+  const policy: RetentionPolicy = { ...training.checkpoints, by };
   let lastSavedEpoch = 0;
   let sentAt = 0;
 
@@ -154,24 +165,25 @@ export default async function trainingProcessor(
       log.warn({ lastSavedEpoch, logged: history.length }, 'the epoch log misses epochs it cannot recover; their metrics are lost');
     }
 
-    if (resume && lastSavedEpoch >= training.epochs) {
+    if (resume && runEnded(training, resume.checkpoint, history)) {
       // Finished before the previous attempt could report it: nothing left to train.
+      const stopped = stoppedEarly(training.earlyStopping, history, training.epochs);
       await report(progressAt(resume.checkpoint.metrics, training.epochs, 0, lastSavedEpoch, backend));
-      log.info({ lastSavedEpoch }, 'every epoch was trained already');
-      return { epochs: training.epochs, backend, lastSavedEpoch };
+      log.info({ lastSavedEpoch, stoppedEarly: stopped }, 'the run had ended already');
+      return { epochs: training.epochs, backend, lastSavedEpoch, ...(stopped && { stoppedEarly: stopped }) };
     }
     if (signal?.aborted) throw new TrainingCancelledError(lastSavedEpoch);
     if (resume) {
       log.info({ epoch: lastSavedEpoch }, 'resuming after the checkpoint of this epoch');
       await job.log(`resuming after the checkpoint of epoch ${lastSavedEpoch}`);
     }
-    await train({
+    const result = await train({
       modelId,
       spec,
       training,
       // The training part only: a test part is held out for evaluation.
       data: data.train,
-      resume,
+      resume: resume && { ...resume, history },
       signal,
       onStart: async ({ startEpoch, batches }) => {
         log.info({ fromEpoch: startEpoch + 1, epochs: training.epochs, batches, backend }, 'training starts');
@@ -202,8 +214,10 @@ export default async function trainingProcessor(
     });
     // Retention skips an epoch while aliases are being changed: the last word is here.
     await prune();
-    log.info({ epochs: training.epochs }, 'every epoch trained and saved');
-    return { epochs: training.epochs, backend, lastSavedEpoch };
+    const stopped = result.stoppedEarly;
+    if (stopped) log.info({ ...stopped, epochs: training.epochs }, 'early stopping ended the run; every trained epoch saved');
+    else log.info({ epochs: training.epochs }, 'every epoch trained and saved');
+    return { epochs: training.epochs, backend, lastSavedEpoch, ...(stopped && { stoppedEarly: stopped }) };
   } catch (err) {
     if (signal?.aborted || err instanceof TrainingCancelledError) {
       if (signal?.reason === ABORT_SHUTDOWN) {

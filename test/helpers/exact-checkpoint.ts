@@ -10,6 +10,7 @@ import { CHECKPOINT_FORMAT, type CheckpointDocument, type EpochMetrics } from '.
 import type { Store } from '../../src/store/store.js';
 import { putCompletedModel } from '../api-helpers.js';
 import { fromDocument } from '../../src/checkpoint/document.js';
+import { resolveTraining } from '../../src/model/spec.js';
 
 export function exactCheckpoint(modelId: string, epoch: number, bias: number): CheckpointDocument {
   const eps = 1e-3;
@@ -28,7 +29,7 @@ export function exactCheckpoint(modelId: string, epoch: number, bias: number): C
       batchNorm: { enabled: true, placement: 'before-activation', momentum: 0.99, epsilon: eps, varianceEstimator: 'biased' },
       weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed: 1 },
     },
-    training: { epochs: epoch, batchSize: 2, optimizer: 'sgd', learningRate: 0.01, validationSplit: 0, shuffle: false, seed: 1, progressEveryBatches: 0, checkpoints: { keepLast: 20, keepBest: 1 } },
+    training: resolveTraining({ epochs: epoch, batchSize: 2, optimizer: 'sgd', learningRate: 0.01, validationSplit: 0, shuffle: false, seed: 1, progressEveryBatches: 0, checkpoints: { keepLast: 20, keepBest: 1 } }),
     metrics: { epoch, loss: 0.5, samplesPerSecond: 1000, durationMs: 1 },
     layers: [
       { type: 'dense', name: 'dense_0', kernel: [[1, -1], [2, 0.5]] },

@@ -9,6 +9,7 @@ import type { ActivationName, ModelSpec, TaskName } from '../../src/schemas/mode
 import { createPrng, type Prng } from '../../src/util/prng.js';
 import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { fromDocument } from '../../src/checkpoint/document.js';
+import { resolveTraining } from '../../src/model/spec.js';
 
 export interface CheckpointOptions {
   inputDim: number;
@@ -87,7 +88,7 @@ export function makeCheckpoint(opts: CheckpointOptions): CheckpointDocument {
       batchNorm: bn,
       weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed },
     },
-    training: {
+    training: resolveTraining({
       epochs: 1,
       batchSize: 32,
       optimizer: 'adam',
@@ -97,7 +98,7 @@ export function makeCheckpoint(opts: CheckpointOptions): CheckpointDocument {
       seed,
       progressEveryBatches: 0,
       checkpoints: { keepLast: 20, keepBest: 1 },
-    },
+    }),
     metrics: { epoch: 1, loss: 0.5, samplesPerSecond: 1000, durationMs: 1 },
     layers,
   };

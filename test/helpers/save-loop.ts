@@ -8,6 +8,7 @@ import { createFsStore } from '../../src/store/fs-store.js';
 import { CHECKPOINT_FORMAT, TRAINING_STATE_FORMAT, type TfjsModelJson, type TrainingState } from '../../src/schemas/checkpoint.js';
 import { namedTensors, type Checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { createPrng } from '../../src/util/prng.js';
+import { resolveTraining } from '../../src/model/spec.js';
 
 /** Kernel of WIDTH x WIDTH floats: 1 MiB of weights per checkpoint, as much again in the training state. */
 export const WIDTH = 512;
@@ -32,7 +33,7 @@ export function loopCheckpoint(modelId: string, epoch: number): Checkpoint {
       batchNorm: { enabled: true, placement: 'before-activation', momentum: 0.99, epsilon: 1e-3, varianceEstimator: 'biased' },
       weightInit: { method: 'glorot-uniform', min: -0.05, max: 0.05, seed: 1 },
     },
-    training: {
+    training: resolveTraining({
       epochs: 1_000_000,
       batchSize: 32,
       optimizer: 'adam',
@@ -42,7 +43,7 @@ export function loopCheckpoint(modelId: string, epoch: number): Checkpoint {
       seed: 1,
       progressEveryBatches: 0,
       checkpoints: { keepLast: 1_000_000, keepBest: 0 },
-    },
+    }),
     metrics: { epoch, loss: 1 / epoch, samplesPerSecond: 1000, durationMs: 10 },
     layers: [
       { type: 'dense', name: 'dense_0', inputs: WIDTH, units: WIDTH, kernel: vec(WIDTH * WIDTH, f) },

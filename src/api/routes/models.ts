@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CheckpointDocument } from '../../schemas/checkpoint.js';
 import { documentChunks } from '../../checkpoint/document.js';
 import { checkpointToOnnx } from '../../inference/index.js';
+import { resolveTraining } from '../../model/spec.js';
 import type { ModelRecord } from '../../store/store.js';
 import { bestCheckpoint } from '../../store/best-checkpoint.js';
 import { parseCheckpointRef } from '../../schemas/checkpoint-ref.js';
@@ -109,7 +110,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         datasetId: record.datasetId,
         ...statusOf(record.jobId),
         spec: record.spec,
-        training: record.training,
+        // Records of earlier versions lack the options added since: their defaults are what those jobs ran.
+        training: resolveTraining(record.training),
         inputDim: record.spec.inputDim,
         outputDim: record.spec.outputDim,
         checkpoints,
