@@ -265,7 +265,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   return svc;
 }
 
-/** Waits until GET /readyz answers 200 (api, all), or rejects with the process output. */
+/**
+ * Waits until GET /readyz answers 200 (api, all) and the API no longer sheds load, or rejects with the
+ * process output. /readyz is never shed, but a process that just started (module loading, the engines'
+ * self-tests) can have stalled its event loop long enough for the overload protection to answer 503 to
+ * the first requests; a test's first submission must not meet that.
+ */
 export async function waitReady(svc: ServiceProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -277,7 +282,12 @@ export async function waitReady(svc: ServiceProcess, timeoutMs = 30_000): Promis
     try {
       const res = await fetch(`${svc.baseUrl}/readyz`, { signal: AbortSignal.timeout(3000) });
       last = `${res.status} ${await res.text()}`;
-      if (res.status === 200) return;
+      if (res.status === 200) {
+        // Any answer but the overload 503 will do (401 with API_KEYS).
+        const probe = await fetch(`${svc.baseUrl}/v1/models?limit=1`, { signal: AbortSignal.timeout(3000) });
+        last = `GET /v1/models: ${probe.status} ${await probe.text()}`;
+        if (probe.status !== 503) return;
+      }
     } catch (err) {
       last = (err as Error).message;
     }
