@@ -42,3 +42,13 @@ export const EvaluateResponse = Type.Object(
   { additionalProperties: false, description: 'Inference mode: every BN layer used its frozen moving statistics' },
 );
 export type EvaluateResponse = Static<typeof EvaluateResponse>;
+
+/** The test metrics a job records at its end, on its dataset's test part (job result, job status, model record). */
+export const TestMetrics = Type.Object(
+  {
+    checkpoint: Type.Integer({ description: 'Epoch of the checkpoint evaluated: the last one the job trained' }),
+    ...EvaluationResult.properties,
+  },
+  { additionalProperties: false, description: "Evaluated on the dataset's test part with the frozen statistics, once, when the job ends" },
+);
+export type TestMetrics = Static<typeof TestMetrics>;
