@@ -8,6 +8,9 @@ import { NewJobPage } from './pages/new-job.js';
 import { DatasetsPage } from './pages/datasets.js';
 import { DatasetPage } from './pages/dataset.js';
 import { NotFoundPage } from './pages/not-found.js';
+import { BnPanelPage } from './pages/bn-panel.js';
+import { ExperimentsPage } from './pages/experiments.js';
+import { ExperimentPage } from './pages/experiment.js';
 
 export const UI = '/ui';
 
@@ -15,6 +18,7 @@ const NAV = [
   { href: `${UI}/models`, label: 'Models', match: (p: string) => p === `${UI}/` || p === UI || p.startsWith(`${UI}/models`) },
   { href: `${UI}/jobs/new`, label: 'New job', match: (p: string) => p === `${UI}/jobs/new` },
   { href: `${UI}/datasets`, label: 'Datasets', match: (p: string) => p.startsWith(`${UI}/datasets`) },
+  { href: `${UI}/experiments`, label: 'Experiments', match: (p: string) => p.startsWith(`${UI}/experiments`) },
 ];
 
 function Nav() {
@@ -63,10 +67,13 @@ export function App() {
           <Route path={`${UI}/`} component={ModelsPage} />
           <Route path={`${UI}/models`} component={ModelsPage} />
           <Route path={`${UI}/models/:modelId`} component={ModelPage} />
+          <Route path={`${UI}/models/:modelId/bn`} component={BnPanelPage} />
           <Route path={`${UI}/jobs/new`} component={NewJobPage} />
           <Route path={`${UI}/jobs/:jobId`} component={JobPage} />
           <Route path={`${UI}/datasets`} component={DatasetsPage} />
           <Route path={`${UI}/datasets/:datasetId`} component={DatasetPage} />
+          <Route path={`${UI}/experiments`} component={ExperimentsPage} />
+          <Route path={`${UI}/experiments/:experimentId`} component={ExperimentPage} />
           <Route default component={NotFoundPage} />
         </Router>
       </main>
