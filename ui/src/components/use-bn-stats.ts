@@ -14,7 +14,7 @@ export interface BnStatsState {
 
 const RETRY_MS = 1000;
 
-/** `jobId` and `active` come from the model: a finished model is fetched once and not followed. */
+/** `jobId` and `active` come from the model (undefined until it is loaded): a finished model is fetched once. */
 export function useBnStats(modelId: string, jobId: string | undefined, active: boolean): BnStatsState {
   const [state, setState] = useState<BnStatsState>({ epochs: [], live: false });
   const known = useRef<BnStatsEpoch[]>([]);
@@ -24,6 +24,8 @@ export function useBnStats(modelId: string, jobId: string | undefined, active: b
     const { signal } = abort;
     known.current = [];
     setState({ epochs: [], live: false });
+    // Nothing until the model is known: whether to follow its job depends on it.
+    if (!jobId) return;
     // One fetch at a time, each asking from the epoch after the last one the one before brought.
     let chain: Promise<void> = Promise.resolve();
     const refresh = () => {
@@ -41,7 +43,7 @@ export function useBnStats(modelId: string, jobId: string | undefined, active: b
       return chain;
     };
     void refresh();
-    if (active && jobId) {
+    if (active) {
       setState((s) => ({ ...s, live: true }));
       followJob(
         jobId,

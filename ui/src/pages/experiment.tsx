@@ -58,7 +58,10 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
         }
       }));
     (async () => {
-      await reload();
+      // An experiment that cannot be read (unknown id) has no stream either.
+      const first = await getExperiment(experimentId, signal);
+      if (signal.aborted) return;
+      setStatus(first);
       await followExperiment(
         experimentId,
         {
