@@ -1,15 +1,15 @@
 // Experiments: the list (paginated with the API's cursor), one experiment's status, starting the
 // bn-comparisons template, cancelling, and the experiment's event stream.
 import type { ExperimentAccepted, ExperimentStatus, ExperimentStatusName, ExperimentVariantStatus } from '../../../src/schemas/experiment.js';
+import type { EpochMetrics } from '../../../src/schemas/checkpoint.js';
+import { mergeEpochs } from '../jobs/epoch-metrics.js';
 import { api } from './client.js';
-import { followEvents, type StreamHandlers } from './job-events.js';
+import { FINAL_EVENTS, followEvents, type StreamHandlers } from './job-events.js';
 
 export type { ExperimentAccepted, ExperimentStatus, ExperimentStatusName, ExperimentVariantStatus };
 
-/** One row of the list: an experiment's status (its variants may be summarised). */
-export type ExperimentListItem = Omit<ExperimentStatus, 'variants'> & {
-  variants: (Partial<ExperimentVariantStatus> & { name: string })[] | number;
-};
+/** One row of the list: an experiment's status, its variants without their histories. */
+export type ExperimentListItem = ExperimentStatus;
 
 export interface ExperimentPage {
   experiments: ExperimentListItem[];
@@ -46,6 +46,37 @@ export const reportUrl = (id: string) => `/v1/experiments/${encodeURIComponent(i
 
 export function followExperiment(id: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
   return followEvents(`/v1/experiments/${encodeURIComponent(id)}/events`, handlers, signal);
+}
+
+function isStatus(data: unknown): data is ExperimentStatus {
+  return !!data && typeof data === 'object' && typeof (data as ExperimentStatus).experimentId === 'string' && Array.isArray((data as ExperimentStatus).variants);
+}
+
+/**
+ * The status after one event of the experiment's stream: `status` and the final events carry the whole
+ * experiment; `epoch` one variant's new epoch ({variant, metrics}); `variant` a variant whose status
+ * changed, without its history (kept from before). Unknown events change nothing.
+ */
+export function applyExperimentEvent(current: ExperimentStatus | undefined, event: string, data: unknown): ExperimentStatus | undefined {
+  if ((event === 'status' || FINAL_EVENTS.has(event)) && isStatus(data)) return data;
+  if (!current || !data || typeof data !== 'object') return current;
+  if (event === 'epoch') {
+    const { variant, metrics } = data as { variant?: string; metrics?: EpochMetrics };
+    if (!metrics || typeof metrics.epoch !== 'number') return current;
+    return {
+      ...current,
+      variants: current.variants.map((v) =>
+        v.name !== variant
+          ? v
+          : { ...v, history: mergeEpochs(v.history ?? [], [metrics]), progress: { ...v.progress, epoch: Math.max(v.progress.epoch, metrics.epoch) } },
+      ),
+    };
+  }
+  if (event === 'variant') {
+    const changed = data as ExperimentVariantStatus;
+    return { ...current, variants: current.variants.map((v) => (v.name === changed.name ? { ...changed, history: changed.history ?? v.history } : v)) };
+  }
+  return current;
 }
 
 export function isFinished(status: ExperimentStatusName): boolean {

@@ -7,6 +7,7 @@ import { storedKey } from '../api/api-key.js';
 import { getBnStats, layerSeries, type LayerSeries } from '../api/bn-stats.js';
 import { FINAL_EVENTS } from '../api/job-events.js';
 import {
+  applyExperimentEvent,
   deleteExperiment,
   followExperiment,
   getExperiment,
@@ -27,10 +28,6 @@ import { fmt, fmtDate, fmtDuration } from '../format.js';
 
 type Stream = 'connecting' | 'live' | 'reconnecting' | 'ended';
 
-function isExperimentStatus(data: unknown): data is ExperimentStatus {
-  return !!data && typeof data === 'object' && typeof (data as ExperimentStatus).experimentId === 'string' && Array.isArray((data as ExperimentStatus).variants);
-}
-
 export function ExperimentPage({ experimentId }: { experimentId: string }) {
   useTitle(`Experiment ${experimentId}`);
   const [status, setStatus] = useState<ExperimentStatus>();
@@ -44,19 +41,6 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
     setStatus(undefined);
     setError(undefined);
     setDeleted(false);
-    // Events carry the whole status or only news of a variant: either way the page shows the latest
-    // status, fetched one request at a time.
-    let chain: Promise<void> = Promise.resolve();
-    const reload = () =>
-      (chain = chain.then(async () => {
-        if (signal.aborted) return;
-        try {
-          const s = await getExperiment(experimentId, signal);
-          if (!signal.aborted) setStatus(s);
-        } catch (err) {
-          if (!signal.aborted) setError(err);
-        }
-      }));
     (async () => {
       // An experiment that cannot be read (unknown id) has no stream either.
       const first = await getExperiment(experimentId, signal);
@@ -66,11 +50,8 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
         experimentId,
         {
           onEvent(event, data) {
-            const final = FINAL_EVENTS.has(event);
-            setStream(final ? 'ended' : 'live');
-            if (isExperimentStatus(data)) setStatus(data);
-            else void reload();
-            if (final) void reload();
+            setStream(FINAL_EVENTS.has(event) ? 'ended' : 'live');
+            setStatus((s) => applyExperimentEvent(s, event, data));
           },
           onReconnecting: (reconnecting) => setStream(reconnecting ? 'reconnecting' : 'live'),
         },
@@ -146,12 +127,11 @@ function last(v: ExperimentVariantStatus) {
   return v.history?.[v.history.length - 1];
 }
 
-/** A failed variant whose loss went to NaN/inf is a result of the experiment: say so, with the epoch. */
+/** A variant that diverged is a result of the experiment: say where, and what its test metrics are of. */
 function outcomeOf(v: ExperimentVariantStatus): string | undefined {
-  if (v.status !== 'failed') return undefined;
-  const diverged = v.error && /diverg|NaN|not finite|infinit/i.test(v.error);
-  const epoch = (last(v)?.epoch ?? v.progress.epoch) + 1;
-  return diverged ? `diverged in epoch ${epoch}` : v.error;
+  const { diverged } = v as { diverged?: { epoch: number; lastFiniteEpoch: number } };
+  if (diverged) return `diverged in epoch ${diverged.epoch}`;
+  return v.status === 'failed' ? v.error : undefined;
 }
 
 function VariantsTable({ variants }: { variants: ExperimentVariantStatus[] }) {
@@ -254,13 +234,16 @@ function TestMetricsTable({ variants }: { variants: ExperimentVariantStatus[] })
   return (
     <div class="table-wrap">
       <table class="list numbers" data-testid="test-metrics">
-        <caption>Test metrics (the dataset's test part, frozen statistics, the last checkpoint each variant trained)</caption>
+        <caption>Test metrics (the dataset's test part, frozen statistics)</caption>
         <thead>
           <tr>
             <th scope="col" class="text">
               Variant
             </th>
             <th scope="col">Checkpoint</th>
+            <th scope="col" class="text">
+              Of
+            </th>
             <th scope="col">Rows</th>
             <th scope="col">Loss</th>
             <th scope="col">Accuracy</th>
@@ -275,12 +258,13 @@ function TestMetricsTable({ variants }: { variants: ExperimentVariantStatus[] })
               {v.testMetrics ? (
                 <>
                   <td>{v.testMetrics.checkpoint}</td>
+                  <td class="text">{testMetricsOf(v)}</td>
                   <td>{v.testMetrics.rows}</td>
                   <td>{fmt(v.testMetrics.loss)}</td>
                   <td>{fmt(v.testMetrics.accuracy)}</td>
                 </>
               ) : (
-                <td colSpan={4} class="text">
+                <td colSpan={5} class="text">
                   {outcomeOf(v) ?? (isActive(v.status) ? 'not finished' : 'none')}
                 </td>
               )}
@@ -290,6 +274,12 @@ function TestMetricsTable({ variants }: { variants: ExperimentVariantStatus[] })
       </table>
     </div>
   );
+}
+
+/** A diverged variant is measured at its last finite checkpoint, which the table must not pass off as final. */
+function testMetricsOf(v: ExperimentVariantStatus): string {
+  const of = (v as { testMetricsOf?: string }).testMetricsOf;
+  return of === 'last-finite-checkpoint' ? 'the last finite checkpoint (diverged after it)' : 'the last epoch trained';
 }
 
 /** Each variant's bn-stats, fetched again whenever a variant has finished another epoch. */

@@ -86,7 +86,7 @@ export function ExperimentsPage() {
 }
 
 function ExperimentRow({ experiment: e }: { experiment: ExperimentListItem }) {
-  const variants = Array.isArray(e.variants) ? e.variants.map((v) => v.name).join(', ') : String(e.variants);
+  const variants = e.variants.map((v) => v.name).join(', ');
   return (
     <tr>
       <td>
