@@ -9,7 +9,10 @@ import { ModelIdParams, commonErrors, described, pickErrors } from './schemas.js
 
 const BnStatsQuery = Type.Object(
   {
-    fromEpoch: Type.Optional(Type.Integer({ minimum: 0, description: 'Only epochs >= fromEpoch (for clients that poll: the last epoch they have + 1)' })),
+    // A string: query strings are not coerced (as ?limit= of the lists).
+    fromEpoch: Type.Optional(
+      Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$', description: 'Only epochs >= fromEpoch, an integer >= 0 (for clients that poll: the last epoch they have + 1)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -37,7 +40,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const { modelId } = request.params;
       const record = await store.getModel(modelId);
       if (!record) throw new ApiError(404, `no model ${modelId}; list models with GET /v1/models`, 'modelId');
-      const from = request.query.fromEpoch ?? 0;
+      const from = Number(request.query.fromEpoch ?? 0);
       const epochs = (await store.bnStats(modelId)).filter((e) => e.epoch >= from);
       return { modelId, probeRows: record.probeRows ?? 0, quantiles: [...QUANTILE_NAMES], epochs };
     },
