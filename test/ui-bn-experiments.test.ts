@@ -131,6 +131,8 @@ describe('BN panel and experiments in Chromium against the real service', { conc
     });
     const done = await waitForJob(svc, bnModel.jobId, isFinished, 120_000);
     assert.equal(done.status, 'completed', JSON.stringify(done));
+    // The page reads the model again once the job's stream has ended.
+    await page.locator('.page-head .status', { hasText: 'completed' }).waitFor();
     // Epochs 0 (as initialised) to LIVE_EPOCHS: one row each in every band; drift from epoch 1, mean and std.
     for (let layer = 0; layer < HIDDEN.length; layer++) {
       const section = page.locator(`section.bn-layer[data-layer="${layer}"]`);

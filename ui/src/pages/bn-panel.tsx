@@ -1,7 +1,7 @@
 // What BN did in a model, epoch by epoch: per hidden layer, bands of γ, β and the moving statistics
 // across the layer's units, the drift of the layer's input, and warnings for collapsed units. Live while
 // the model's job trains.
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { layerSeries, type LayerSeries } from '../api/bn-stats.js';
 import type { ModelDetail } from '../api/types.js';
@@ -23,6 +23,12 @@ export function BnPanelPage({ modelId }: { modelId: string }) {
   const m = model.value;
   const stats = useBnStats(modelId, m?.jobId, m ? isActive(m.status) : false);
   const layers = useMemo(() => layerSeries(stats.epochs), [stats.epochs]);
+  // The job's stream has ended: read the model again for its final status.
+  const wasLive = useRef(false);
+  useEffect(() => {
+    if (wasLive.current && !stats.live) model.reload();
+    wasLive.current = stats.live;
+  }, [stats.live]);
   const latest = stats.epochs[stats.epochs.length - 1];
   const hasBatchNorm = layers.some((l) => l.batchNorm);
 
