@@ -18,12 +18,17 @@ const RETRY_MS = 1000;
 export function useBnStats(modelId: string, jobId: string | undefined, active: boolean): BnStatsState {
   const [state, setState] = useState<BnStatsState>({ epochs: [], live: false });
   const known = useRef<BnStatsEpoch[]>([]);
+  const shownModel = useRef<string>();
 
   useEffect(() => {
     const abort = new AbortController();
     const { signal } = abort;
-    known.current = [];
-    setState({ epochs: [], live: false });
+    // Another model starts afresh; the same one whose job has just ended keeps what it has and asks for the rest.
+    if (shownModel.current !== modelId) {
+      shownModel.current = modelId;
+      known.current = [];
+      setState({ epochs: [], live: false });
+    }
     // Nothing until the model is known: whether to follow its job depends on it.
     if (!jobId) return;
     // One fetch at a time, each asking from the epoch after the last one the one before brought.
