@@ -18,7 +18,7 @@ const RETRY_MS = 1000;
 export function useBnStats(modelId: string, jobId: string | undefined, active: boolean): BnStatsState {
   const [state, setState] = useState<BnStatsState>({ epochs: [], live: false });
   const known = useRef<BnStatsEpoch[]>([]);
-  const shownModel = useRef<string>();
+  const shownModel = useRef<string | undefined>(undefined);
 
   useEffect(() => {
     const abort = new AbortController();
