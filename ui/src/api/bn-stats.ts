@@ -24,23 +24,15 @@ export function nextEpoch(known: readonly BnStatsEpoch[]): number {
   return known.length === 0 ? 0 : known[known.length - 1].epoch + 1;
 }
 
-/** One hidden layer over the epochs: its stats per epoch, in epoch order. */
-export interface LayerSeries {
+/** A hidden layer as the statistics describe it. */
+export interface LayerInfo {
   layer: number;
   units: number;
   batchNorm: boolean;
-  epochs: { epoch: number; stats: LayerEpochStats }[];
 }
 
-/** Per-epoch records regrouped per hidden layer (the panel draws one section per layer). */
-export function layerSeries(epochs: readonly BnStatsEpoch[]): LayerSeries[] {
-  const byLayer = new Map<number, LayerSeries>();
-  for (const e of epochs) {
-    for (const stats of e.layers) {
-      let series = byLayer.get(stats.layer);
-      if (!series) byLayer.set(stats.layer, (series = { layer: stats.layer, units: stats.units, batchNorm: stats.batchNorm, epochs: [] }));
-      series.epochs.push({ epoch: e.epoch, stats });
-    }
-  }
-  return [...byLayer.values()].sort((a, b) => a.layer - b.layer);
+/** The hidden layers, nearest the input first, as the latest epoch lists them. */
+export function layersOf(epochs: readonly BnStatsEpoch[]): LayerInfo[] {
+  const latest = epochs[epochs.length - 1];
+  return (latest?.layers ?? []).map(({ layer, units, batchNorm }) => ({ layer, units, batchNorm })).sort((a, b) => a.layer - b.layer);
 }

@@ -1,124 +1,76 @@
-// The BN panel's charts: bands over epochs of one quantity of one hidden layer, and the drift of the
-// layer's input. The specifications come from src/charts (shared with the server-side reports).
+// The BN panel's and the experiment page's BN charts: bands over epochs of one quantity of one hidden
+// layer, and the drift of a layer's input, from the specifications of src/charts/bn-stats.ts (shared
+// with the server-side reports).
 import { useMemo } from 'preact/hooks';
 import type { TopLevelSpec } from 'vega-lite';
-import type { LayerSeries } from '../api/bn-stats.js';
+import { CHART_DATA, bandPoints, bandSpec, driftPoints, driftSpec, type BandQuantity, type DriftMeasure } from '../../../src/charts/bn-stats.js';
+import type { BnStatsEpoch } from '../api/bn-stats.js';
 import { Chart } from './chart.js';
 
-export type BandQuantity = 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'mean' | 'std';
+export type { BandQuantity, DriftMeasure };
 
-const DATA = 'rows';
-
-const LABELS: Record<BandQuantity, string> = {
+const WORDS: Record<BandQuantity | DriftMeasure, string> = {
   gamma: 'γ (scale)',
   beta: 'β (shift)',
   movingMean: 'moving mean',
   movingVariance: 'moving variance',
   mean: 'pre-activation mean',
   std: 'pre-activation std',
+  meanDrift: 'mean drift',
+  stdDrift: 'std drift',
 };
 
-function bandSpec(series: LayerSeries, quantity: BandQuantity): TopLevelSpec {
-  const rows = series.epochs.flatMap(({ epoch, stats }) => {
-    const q = stats[quantity];
-    return q ? [{ epoch, min: q[0], p10: q[1], median: q[2], p90: q[3], max: q[4] }] : [];
-  });
-  const x = { field: 'epoch', type: 'quantitative' as const, axis: { tickMinStep: 1, format: 'd' } };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Layer ${series.layer + 1}: ${LABELS[quantity]}`,
-    width: 'container',
-    height: 180,
-    autosize: { type: 'fit-x', contains: 'padding' },
-    datasets: { [DATA]: rows },
-    data: { name: DATA },
-    layer: [
-      { mark: { type: 'area', opacity: 0.3 }, encoding: { x, y: { field: 'p10', type: 'quantitative', title: LABELS[quantity] }, y2: { field: 'p90' } } },
-      { mark: { type: 'line', strokeWidth: 1, strokeDash: [3, 3] }, encoding: { x, y: { field: 'min', type: 'quantitative' } } },
-      { mark: { type: 'line', strokeWidth: 1, strokeDash: [3, 3] }, encoding: { x, y: { field: 'max', type: 'quantitative' } } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'median', type: 'quantitative' } } },
-    ],
-  };
+interface LayerProps {
+  epochs: readonly BnStatsEpoch[];
+  layer: number;
+  units: number;
+  /** Epochs the job trains: the x axis spans them from the start. */
+  planned?: number;
 }
 
-function driftSpec(series: LayerSeries): TopLevelSpec {
-  const rows = series.epochs.flatMap(({ epoch, stats }) =>
-    (['meanDrift', 'stdDrift'] as const).flatMap((kind) => {
-      const q = stats[kind];
-      return q ? [{ epoch, kind, p10: q[1], median: q[2], p90: q[3] }] : [];
-    }),
-  );
-  const x = { field: 'epoch', type: 'quantitative' as const, axis: { tickMinStep: 1, format: 'd' } };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Layer ${series.layer + 1}: drift of the input`,
-    width: 'container',
-    height: 180,
-    autosize: { type: 'fit-x', contains: 'padding' },
-    datasets: { [DATA]: rows },
-    data: { name: DATA },
-    encoding: { x, color: { field: 'kind', type: 'nominal', title: null } },
-    layer: [
-      { mark: { type: 'area', opacity: 0.25 }, encoding: { y: { field: 'p10', type: 'quantitative', title: 'drift' }, y2: { field: 'p90' } } },
-      { mark: { type: 'line', point: true }, encoding: { y: { field: 'median', type: 'quantitative' } } },
-    ],
-  };
-}
-
-export function BandChart({ series, quantity }: { series: LayerSeries; quantity: BandQuantity }) {
-  const spec = useMemo(() => bandSpec(series, quantity), [series, quantity]);
+export function BandChart({ epochs, layer, units, planned, quantity }: LayerProps & { quantity: BandQuantity }) {
+  const spec = useMemo(() => bandSpec(bandPoints(epochs, layer, quantity), quantity, { layer, epochs: planned }), [epochs, layer, quantity, planned]);
   return (
     <Chart
-      name={`band-${series.layer}-${quantity}`}
+      name={`band-${layer}-${quantity}`}
       spec={spec}
-      dataset={DATA}
-      caption={`Hidden layer ${series.layer + 1}, ${LABELS[quantity]} across its ${series.units} units per epoch: 10-90 % band, median line, min and max dashed`}
+      dataset={CHART_DATA}
+      caption={`Layer ${layer}, ${WORDS[quantity]} across its ${units} units per epoch: 10-90 % band, median line, min and max dashed`}
     />
   );
 }
 
-export function DriftChart({ series }: { series: LayerSeries }) {
-  const spec = useMemo(() => driftSpec(series), [series]);
+/** One drift measure of one layer: the module draws every layer it is given, so it is given one. */
+function layerDriftSpec(points: ReturnType<typeof driftPoints>, layer: number, measure: DriftMeasure, planned?: number): TopLevelSpec {
+  const own = points.filter((p) => p.layer === `layer ${layer}`);
+  return { ...driftSpec(own, { measure, epochs: planned }), title: `Layer ${layer}: ${WORDS[measure]} of its input per epoch` } as TopLevelSpec;
+}
+
+export function DriftChart({ epochs, layer, planned, measure }: LayerProps & { measure: DriftMeasure }) {
+  const spec = useMemo(() => layerDriftSpec(driftPoints(epochs, measure), layer, measure, planned), [epochs, layer, measure, planned]);
+  const what = measure === 'meanDrift' ? 'the change of each unit\'s mean, in its previous standard deviations' : 'the relative change of each unit\'s standard deviation';
   return (
     <Chart
-      name={`drift-${series.layer}`}
+      name={`${measure === 'meanDrift' ? 'drift-mean' : 'drift-std'}-${layer}`}
       spec={spec}
-      dataset={DATA}
-      caption={`Hidden layer ${series.layer + 1}, drift of its input per epoch (mean drift and std drift): median line, 10-90 % band`}
+      dataset={CHART_DATA}
+      caption={`Layer ${layer}, ${WORDS[measure]} per epoch (${what}): median line, 10-90 % band`}
     />
   );
 }
 
-/** One line per variant: the median mean drift of one hidden layer per epoch (an experiment's overlay). */
-function driftOverlaySpec(layer: number, variants: { variant: string; series: LayerSeries }[]): TopLevelSpec {
-  const rows = variants.flatMap(({ variant, series }) =>
-    series.epochs.flatMap(({ epoch, stats }) => (stats.meanDrift ? [{ epoch, variant, p10: stats.meanDrift[1], median: stats.meanDrift[2], p90: stats.meanDrift[3] }] : [])),
+/** One line per variant: the mean drift of one layer's input per epoch (an experiment's overlay). */
+export function DriftOverlayChart({ layer, variants, planned }: { layer: number; variants: { variant: string; epochs: readonly BnStatsEpoch[] }[]; planned?: number }) {
+  const spec = useMemo(
+    () => layerDriftSpec(variants.flatMap((v) => driftPoints(v.epochs, 'meanDrift', v.variant)), layer, 'meanDrift', planned),
+    [layer, variants, planned],
   );
-  const x = { field: 'epoch', type: 'quantitative' as const, axis: { tickMinStep: 1, format: 'd' } };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Layer ${layer + 1}: mean drift per variant`,
-    width: 'container',
-    height: 200,
-    autosize: { type: 'fit-x', contains: 'padding' },
-    datasets: { [DATA]: rows },
-    data: { name: DATA },
-    encoding: { x, color: { field: 'variant', type: 'nominal', title: 'variant' } },
-    layer: [
-      { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'p10', type: 'quantitative', title: 'mean drift' }, y2: { field: 'p90' } } },
-      { mark: { type: 'line', point: true }, encoding: { y: { field: 'median', type: 'quantitative' } } },
-    ],
-  };
-}
-
-export function DriftOverlayChart({ layer, variants }: { layer: number; variants: { variant: string; series: LayerSeries }[] }) {
-  const spec = useMemo(() => driftOverlaySpec(layer, variants), [layer, variants]);
   return (
     <Chart
       name={`drift-overlay-${layer}`}
       spec={spec}
-      dataset={DATA}
-      caption={`Hidden layer ${layer + 1}: drift of its input per epoch, one line per variant (median, 10-90 % band)`}
+      dataset={CHART_DATA}
+      caption={`Layer ${layer}: mean drift of its input per epoch, one colour per variant (median line, 10-90 % band)`}
     />
   );
 }

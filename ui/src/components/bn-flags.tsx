@@ -58,7 +58,7 @@ export function CollapseFlags({ epoch, hasBatchNorm }: { epoch: BnStatsEpoch | u
       <ul>
         {flags.map((f) => (
           <li key={`${f.layer}-${f.kind}`} data-layer={f.layer} data-kind={f.kind}>
-            Hidden layer {f.layer + 1}: {WHAT[f.kind]} in {unitList(f.collapsed)}
+            Layer {f.layer}: {WHAT[f.kind]} in {unitList(f.collapsed)}
             {f.collapsed.length >= 64 && ' (the first 64 listed)'} of {f.units}.
           </li>
         ))}

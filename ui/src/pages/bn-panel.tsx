@@ -3,7 +3,7 @@
 // the model's job trains.
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import { api } from '../api/client.js';
-import { layerSeries, type LayerSeries } from '../api/bn-stats.js';
+import { layersOf, type BnStatsEpoch, type LayerInfo } from '../api/bn-stats.js';
 import type { ModelDetail } from '../api/types.js';
 import { ApiErrorBox } from '../components/api-error.js';
 import { BandChart, DriftChart, type BandQuantity } from '../components/bn-charts.js';
@@ -22,7 +22,7 @@ export function BnPanelPage({ modelId }: { modelId: string }) {
   const model = useAsync((signal) => api<ModelDetail>(`/v1/models/${modelId}`, { signal }), [modelId]);
   const m = model.value;
   const stats = useBnStats(modelId, m?.jobId, m ? isActive(m.status) : false);
-  const layers = useMemo(() => layerSeries(stats.epochs), [stats.epochs]);
+  const layers = useMemo(() => layersOf(stats.epochs), [stats.epochs]);
   // The job's stream has ended: read the model again for its final status.
   const wasLive = useRef(false);
   useEffect(() => {
@@ -65,29 +65,32 @@ export function BnPanelPage({ modelId }: { modelId: string }) {
           <strong>Drift</strong> is how far each unit's input distribution moved since the previous epoch: mean drift
           is the change of its mean in units of its previous standard deviation, std drift the relative change of its
           standard deviation (the "internal covariate shift" BN was designed to reduce; Ioffe &amp; Szegedy, 2015).
+          Layers are numbered from 0, nearest the input, as the API numbers them.
         </p>
       </div>
       <CollapseFlags epoch={latest} hasBatchNorm={hasBatchNorm} />
       {stats.response && layers.length === 0 && <p>No epoch has been measured yet.</p>}
       {layers.map((l) => (
-        <LayerSection key={l.layer} series={l} />
+        <LayerSection key={l.layer} info={l} epochs={stats.epochs} planned={m?.training.epochs} />
       ))}
     </section>
   );
 }
 
-function LayerSection({ series }: { series: LayerSeries }) {
-  const bands = series.batchNorm ? BN_BANDS : PLAIN_BANDS;
+function LayerSection({ info, epochs, planned }: { info: LayerInfo; epochs: BnStatsEpoch[]; planned?: number }) {
+  const bands = info.batchNorm ? BN_BANDS : PLAIN_BANDS;
+  const props = { epochs, layer: info.layer, units: info.units, planned };
   return (
-    <section class="bn-layer" data-layer={series.layer} data-batch-norm={String(series.batchNorm)}>
+    <section class="bn-layer" data-layer={info.layer} data-batch-norm={String(info.batchNorm)}>
       <h2>
-        Hidden layer {series.layer + 1} ({series.units} units, {series.batchNorm ? 'BN' : 'no BN'})
+        Layer {info.layer} ({info.units} units, {info.batchNorm ? 'BN' : 'no BN'})
       </h2>
       <div class="charts">
         {bands.map((q) => (
-          <BandChart key={q} series={series} quantity={q} />
+          <BandChart key={q} quantity={q} {...props} />
         ))}
-        <DriftChart series={series} />
+        <DriftChart measure="meanDrift" {...props} />
+        <DriftChart measure="stdDrift" {...props} />
       </div>
     </section>
   );

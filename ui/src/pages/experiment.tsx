@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { CHART_DATA, curvePoints, curveSpec } from '../../../src/charts/training-curves.js';
 import { storedKey } from '../api/api-key.js';
-import { getBnStats, layerSeries, type LayerSeries } from '../api/bn-stats.js';
+import { getBnStats, layersOf, type BnStatsEpoch } from '../api/bn-stats.js';
 import { FINAL_EVENTS } from '../api/job-events.js';
 import {
   applyExperimentEvent,
@@ -284,7 +284,7 @@ function testMetricsOf(v: ExperimentVariantStatus): string {
 
 /** Each variant's bn-stats, fetched again whenever a variant has finished another epoch. */
 function DriftOverlay({ variants }: { variants: ExperimentVariantStatus[] }) {
-  const [series, setSeries] = useState<Map<string, LayerSeries[]>>(new Map());
+  const [stats, setStats] = useState<Map<string, BnStatsEpoch[]>>(new Map());
   const [error, setError] = useState<unknown>();
   const progressKey = variants.map((v) => `${v.modelId}:${v.progress.epoch}:${v.status}`).join(',');
   const fetched = useRef(new Map<string, string>());
@@ -295,18 +295,17 @@ function DriftOverlay({ variants }: { variants: ExperimentVariantStatus[] }) {
     void Promise.all(
       stale.map(async (v) => {
         try {
-          const stats = await getBnStats(v.modelId, undefined, abort.signal);
+          const response = await getBnStats(v.modelId, undefined, abort.signal);
           fetched.current.set(v.modelId, `${v.progress.epoch}:${v.status}`);
-          return [v.name, layerSeries(stats.epochs)] as const;
+          return [v.name, response.epochs] as const;
         } catch (err) {
-          // A variant still queued has no statistics yet (404 until its first epoch): not an error.
-          if (!abort.signal.aborted && !(isActive(v.status) && (err as { status?: number }).status === 404)) setError(err);
+          if (!abort.signal.aborted) setError(err);
           return undefined;
         }
       }),
     ).then((got) => {
       if (abort.signal.aborted) return;
-      setSeries((old) => {
+      setStats((old) => {
         const next = new Map(old);
         for (const g of got) if (g) next.set(g[0], g[1]);
         return next;
@@ -315,29 +314,29 @@ function DriftOverlay({ variants }: { variants: ExperimentVariantStatus[] }) {
     return () => abort.abort();
   }, [progressKey]);
 
-  const layers = useMemo(() => {
-    const byLayer = new Map<number, { variant: string; series: LayerSeries }[]>();
-    for (const v of variants) {
-      for (const l of series.get(v.name) ?? []) {
-        if (!byLayer.has(l.layer)) byLayer.set(l.layer, []);
-        byLayer.get(l.layer)!.push({ variant: v.name, series: l });
-      }
-    }
-    return [...byLayer.entries()].sort((a, b) => a[0] - b[0]);
-  }, [series, variants]);
+  const overlay = useMemo(() => {
+    const shown = variants.flatMap((v) => {
+      const epochs = stats.get(v.name);
+      return epochs && epochs.length > 0 ? [{ variant: v.name, epochs }] : [];
+    });
+    const layers = [...new Set(shown.flatMap((v) => layersOf(v.epochs).map((l) => l.layer)))].sort((a, b) => a - b);
+    return { shown, layers };
+  }, [stats, variants]);
+  const planned = Math.max(1, ...variants.map((v) => v.progress.epochs));
 
-  if (layers.length === 0 && !error) return null;
+  if (overlay.layers.length === 0 && !error) return null;
   return (
     <>
       <h2>Drift per layer</h2>
       <p class="help">
-        How far each layer's input distribution moved from one epoch to the next (median unit, in its previous standard
-        deviations), per variant: BN should keep it small.
+        How far each layer's input distribution moved from one epoch to the next (the median unit's change of mean, in
+        its previous standard deviations), per variant: BN should keep it small. Layers are numbered from 0, nearest the
+        input.
       </p>
       <ApiErrorBox error={error} title="The BN statistics of a variant could not be loaded" />
       <div class="charts">
-        {layers.map(([layer, vs]) => (
-          <DriftOverlayChart key={layer} layer={layer} variants={vs} />
+        {overlay.layers.map((layer) => (
+          <DriftOverlayChart key={layer} layer={layer} variants={overlay.shown} planned={planned} />
         ))}
       </div>
     </>
