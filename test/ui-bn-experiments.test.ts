@@ -243,9 +243,9 @@ describe('BN panel and experiments in Chromium against the real service', { conc
     // Two variants x (training, validation) x 2 epochs of loss; validation accuracy alone: 2 x 2.
     await waitForPoints(page, 'loss', 8);
     await waitForPoints(page, 'val-accuracy', 4);
-    const legend = await page.locator('figure[data-chart="loss"] .role-legend').textContent();
-    assert.match(String(legend), /without BN/);
-    assert.match(String(legend), /with BN/);
+    const legend = (await page.locator('figure[data-chart="loss"] .role-legend').allTextContents()).join(' ');
+    assert.match(legend, /without BN/);
+    assert.match(legend, /with BN/);
     await page.getByTestId('test-metrics').waitFor();
     // Drift per layer, one line per variant: epochs 1 and 2 of each.
     for (let layer = 0; layer < HIDDEN.length; layer++) await waitForPoints(page, `drift-overlay-${layer}`, 4);
@@ -283,13 +283,14 @@ describe('BN panel and experiments in Chromium against the real service', { conc
 
     // The template form: the API's 400 is shown with its message and the field it names.
     await page.goto(`${svc.baseUrl}/ui/experiments`);
-    await page.getByLabel('Dataset').fill('ds_none');
     await page.getByLabel('Epochs per variant').fill('1');
+    await page.getByLabel('Name (optional)').fill('no / slashes');
     await page.getByRole('button', { name: 'Start the comparisons' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The experiment was not started' });
     await alert.waitFor();
-    assert.match(String(await alert.textContent()), /datasetId/);
-    assert.equal(await page.getByLabel('Dataset').getAttribute('aria-invalid'), 'true');
+    assert.match(String(await alert.textContent()), /field name/);
+    assert.equal(await page.getByLabel('Name (optional)').getAttribute('aria-invalid'), 'true');
+    assert.equal((await api(svc, 'GET', '/v1/experiments')).body.experiments.length, 1, 'nothing started: only the first experiment is left');
     await assertLabelled(page);
     browser.assertNoProblems([400, 404]);
 

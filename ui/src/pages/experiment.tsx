@@ -2,6 +2,7 @@
 // their curves overlaid, the drift of each layer per variant, the HTML report, and cancellation. Live over
 // the experiment's event stream.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { TopLevelSpec } from 'vega-lite';
 import { CHART_DATA, curvePoints, curveSpec } from '../../../src/charts/training-curves.js';
 import { storedKey } from '../api/api-key.js';
 import { getBnStats, layersOf, type BnStatsEpoch } from '../api/bn-stats.js';
@@ -209,15 +210,10 @@ function VariantsTable({ variants }: { variants: ExperimentVariantStatus[] }) {
 function Curves({ variants }: { variants: ExperimentVariantStatus[] }) {
   const epochs = Math.max(1, ...variants.map((v) => v.progress.epochs));
   const loss = useMemo(() => curveSpec(variants.flatMap((v) => curvePoints(v.history ?? [], 'loss', v.name)), 'loss', { epochs }), [variants, epochs]);
-  const accuracy = useMemo(
-    () =>
-      curveSpec(
-        variants.flatMap((v) => curvePoints(v.history ?? [], 'accuracy', v.name).filter((p) => p.split === 'validation')),
-        'accuracy',
-        { epochs },
-      ),
-    [variants, epochs],
-  );
+  const accuracy = useMemo(() => {
+    const points = variants.flatMap((v) => curvePoints(v.history ?? [], 'accuracy', v.name).filter((p) => p.split === 'validation'));
+    return { ...curveSpec(points, 'accuracy', { epochs }), title: 'Validation accuracy per epoch' } as TopLevelSpec;
+  }, [variants, epochs]);
   const classification = variants.some((v) => v.history?.some((m) => m.valAccuracy !== undefined));
   return (
     <div class="charts">
