@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { partFromRows } from '../src/datasets/arrays.js';
 import { getDatasetData, storeDataset } from '../src/datasets/dataset-service.js';
 import { bnStatsOfCheckpoint } from '../src/model/layer-stats.js';
+import { initBackend } from '../src/model/backend.js';
 import type { BnStatsResponse } from '../src/schemas/bn-stats.js';
 import type { JobStatus } from '../src/schemas/job.js';
 import { startWorker, type TrainingWorker } from '../src/worker/worker.js';
@@ -28,6 +29,8 @@ describe('BN statistics per epoch and test metrics of a job', () => {
   let withTest: string;
 
   before(async () => {
+    // The backend the training child picks (TFJS_BACKEND=auto): the products of the expected values are its own.
+    await initBackend('auto');
     env = await startEnv();
     workers.push(await startWorker({ config: env.config, logger }));
     const train = rows(300, 0);
