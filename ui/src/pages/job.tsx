@@ -10,6 +10,7 @@ import { OptionsList } from '../components/options.js';
 import { EpochTable } from '../components/epoch-table.js';
 import { Fact, ModelFacts } from '../components/facts.js';
 import { StatusBadge, isActive } from '../components/status.js';
+import { CancelJob } from '../components/cancel-job.js';
 import { useTitle } from '../components/use-title.js';
 import { fmtDate, fmtDuration, fmtInt } from '../format.js';
 import { epochsOfEvent, mergeEpochs } from '../jobs/epoch-metrics.js';
@@ -54,8 +55,11 @@ export function JobPage({ jobId }: { jobId: string }) {
         jobId,
         {
           onEvent(event, data) {
-            setStream(isJobStatus(data) && isActive(data.status) ? 'live' : 'ended');
-            if (isJobStatus(data)) setStatus(data);
+            // An epoch event carries metrics only: the stream's state follows the statuses.
+            if (isJobStatus(data)) {
+              setStream(isActive(data.status) ? 'live' : 'ended');
+              setStatus(data);
+            }
             setHistory((h) => mergeEpochs(h, epochsOfEvent(event, data)));
             // The final event: the model record now has every checkpoint and its final status.
             if (isJobStatus(data) && !isActive(data.status)) void loadModel(data.modelId).catch(setError);
@@ -94,7 +98,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <>
           <JobSummary status={status} model={model} history={history} now={now} stream={stream} />
           {status.status === 'failed' && status.error && <FailureBox title="The job failed" message={status.error} />}
-          {active && <CancelJob jobId={jobId} onStatus={setStatus} />}
+          <CancelJob jobId={jobId} status={status.status} onCancelled={setStatus} />
         </>
       )}
       {status && <TrainingCurves history={history} epochs={epochs} classification={classification} />}
@@ -142,43 +146,5 @@ function JobSummary({ status, model, history, now, stream }: { status: JobStatus
         {status.finishedAt && <Fact term="Finished">{fmtDate(status.finishedAt)}</Fact>}
       </dl>
     </>
-  );
-}
-
-function CancelJob({ jobId, onStatus }: { jobId: string; onStatus: (s: JobStatus) => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const cancel = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      onStatus(await api<JobStatus>(`/v1/training-jobs/${jobId}`, { method: 'DELETE' }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
-  return (
-    <div class="cancel">
-      {!confirming ? (
-        <button type="button" class="danger" onClick={() => setConfirming(true)} disabled={busy}>
-          Cancel job
-        </button>
-      ) : (
-        <div role="group" aria-label="Confirm cancellation">
-          <span>Stop training? The checkpoints saved so far are kept.</span>{' '}
-          <button type="button" class="danger" onClick={cancel} disabled={busy}>
-            Yes, cancel the job
-          </button>{' '}
-          <button type="button" class="secondary" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep training
-          </button>
-        </div>
-      )}
-      <ApiErrorBox error={error} title="The job could not be cancelled" />
-    </div>
   );
 }
