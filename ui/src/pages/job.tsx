@@ -3,16 +3,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { followJob } from '../api/job-events.js';
-import type { EpochMetrics, JobStatus, ModelDetail } from '../api/types.js';
+import type { EpochMetrics, JobStatus, ModelDetail, TestMetrics } from '../api/types.js';
 import { ApiErrorBox, FailureBox } from '../components/api-error.js';
 import { TrainingCurves } from '../components/training-curves.js';
+import { LearningRateChart } from '../components/learning-rate-chart.js';
+import { EvaluationView } from '../components/evaluation.js';
 import { OptionsList } from '../components/options.js';
 import { EpochTable } from '../components/epoch-table.js';
 import { Fact, ModelFacts } from '../components/facts.js';
 import { StatusBadge, isActive } from '../components/status.js';
 import { CancelJob } from '../components/cancel-job.js';
 import { useTitle } from '../components/use-title.js';
-import { fmtDate, fmtDuration, fmtInt } from '../format.js';
+import { fmt, fmtDate, fmtDuration, fmtInt } from '../format.js';
 import { epochsOfEvent, mergeEpochs } from '../jobs/epoch-metrics.js';
 import { elapsedMs, remainingMs } from '../jobs/timing.js';
 
@@ -84,6 +86,8 @@ export function JobPage({ jobId }: { jobId: string }) {
 
   const epochs = status?.progress.epochs ?? model?.training.epochs;
   const classification = model ? model.spec.task !== 'regression' : true;
+  // Recorded at the job's end on the dataset's test part: on the job's status, else on the model.
+  const testMetrics = (status as { testMetrics?: TestMetrics } | undefined)?.testMetrics ?? (model as { testMetrics?: TestMetrics } | undefined)?.testMetrics;
 
   return (
     <section>
@@ -101,7 +105,16 @@ export function JobPage({ jobId }: { jobId: string }) {
           <CancelJob jobId={jobId} status={status.status} onCancelled={setStatus} />
         </>
       )}
+      {status?.stoppedEarly && (
+        <p class="note" data-testid="stopped-early" role="status">
+          Stopped early after epoch {status.stoppedEarly.epoch} of {status.progress.epochs}: {status.stoppedEarly.monitor} did not
+          improve for {model?.training.earlyStopping?.patience ?? 'the patience'} epochs; the best was {fmt(status.stoppedEarly.best)} at
+          epoch {status.stoppedEarly.bestEpoch} (kept as the best checkpoint).
+        </p>
+      )}
+      {testMetrics && <EvaluationView testId="test-metrics" result={testMetrics} caption={`Test metrics (the dataset's test part, checkpoint of epoch ${testMetrics.checkpoint})`} />}
       {status && <TrainingCurves history={history} epochs={epochs} classification={classification} />}
+      {status && <LearningRateChart history={history} epochs={epochs} />}
       {history.length > 0 && <EpochTable history={history} caption="Metrics per epoch" collapsed />}
       {model && (
         <div class="columns">
