@@ -186,11 +186,12 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'hidden' });
     await page.getByRole('heading', { name: 'Models' }).waitFor();
-    await page.getByText('No model yet').waitFor();
+    // The image model submitted at the start is listed.
+    await page.getByTestId('models').getByRole('link', { name: mnistJob.modelId }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('bn-service.api-key')), KEY);
     // A reload in the same tab keeps the key: no question.
     await page.reload();
-    await page.getByText('No model yet').waitFor();
+    await page.getByTestId('models').waitFor();
     assert.equal(await dialog.isVisible(), false);
     browser.assertNoProblems([401]);
   }));
@@ -199,10 +200,10 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     const csv = pointsCsv();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Datasets' }).click();
     await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
-    await page.getByLabel('Features file').setInputFiles({ name: 'clouds.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
+    await page.getByLabel('Features file', { exact: true }).setInputFiles({ name: 'clouds.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
     // The label column is offered from the header row (read from the file asynchronously), the last column first.
     await page.waitForFunction(() => (document.getElementById('upload-label') as HTMLSelectElement | null)?.options.length === 3);
-    assert.equal(await page.getByLabel('Label column').inputValue(), 'label');
+    assert.equal(await page.getByLabel('Label column', { exact: true }).inputValue(), 'label');
     await page.getByLabel('Name (optional)').fill('two clouds');
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.waitForURL(/\/ui\/datasets\/ds_/);
@@ -228,8 +229,8 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     const list = page.getByTestId('datasets');
     await list.getByRole('link', { name: datasetId }).waitFor();
     await list.getByRole('link', { name: 'builtin:mnist' }).waitFor();
-    await page.getByLabel('Features file').setInputFiles({ name: 'x.npy', mimeType: 'application/octet-stream', buffer: fixture });
-    const labels = page.getByLabel('Labels file (optional for a CSV with a label column)');
+    await page.getByLabel('Features file', { exact: true }).setInputFiles({ name: 'x.npy', mimeType: 'application/octet-stream', buffer: fixture });
+    const labels = page.getByLabel('Labels file (not needed for a CSV whose labels are one of its columns)');
     await labels.setInputFiles({ name: 'y.idx', mimeType: 'application/octet-stream', buffer: idxU8([2], [0, 1]) });
     await page.getByRole('button', { name: 'Upload' }).click();
     const alert = page.getByRole('alert');
@@ -435,7 +436,7 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
   }));
 
   test('evaluates the image model on the test part: loss, accuracy and the confusion matrix', withServiceOutput(async () => {
-    assert.equal(await page.getByLabel('Split').inputValue(), 'test');
+    assert.equal(await page.getByLabel('Split', { exact: true }).inputValue(), 'test');
     await page.getByRole('button', { name: 'Evaluate' }).click();
     const result = page.getByTestId('evaluation');
     await result.waitFor();

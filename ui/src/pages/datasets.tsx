@@ -69,7 +69,7 @@ export function DatasetsPage() {
 /** The files of the multipart form, by the field the API reads them from. */
 const FILES = [
   { field: 'features', label: 'Features file', help: 'CSV (header row optional), NPY (n, …) or IDX (n, …); .gz allowed. Or a JSON document {features, labels}.' },
-  { field: 'labels', label: 'Labels file (optional for a CSV with a label column)', help: 'One label per row: CSV, NPY (n,) or IDX (n,); .gz allowed.' },
+  { field: 'labels', label: 'Labels file (not needed for a CSV whose labels are one of its columns)', help: 'One label per row: CSV, NPY (n,) or IDX (n,); .gz allowed.' },
   { field: 'testFeatures', label: 'Test features file (optional)', help: 'A held-out test part, never trained on (POST /v1/models/:id/evaluate).' },
   { field: 'testLabels', label: 'Test labels file (optional)', help: 'The labels of the test part.' },
 ] as const;
