@@ -448,6 +448,17 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     assert.deepEqual(cells, expected.body.confusionMatrix);
     assert.equal(cells.flat().reduce((a, b) => a + b, 0), 2000);
     await result.getByText(String(Number(expected.body.accuracy.toPrecision(4))), { exact: true }).waitFor();
+    // The test metrics the job recorded at its end (the same checkpoint and part) are on the model and job pages.
+    const recorded = (await api(svc, 'GET', `/v1/models/${mnistJob.modelId}`)).body.testMetrics;
+    assert.deepEqual([recorded.checkpoint, recorded.confusionMatrix], [expected.body.checkpoint, expected.body.confusionMatrix]);
+    const confusionOf = (testId: string) =>
+      page.getByTestId(testId).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))));
+    assert.deepEqual(await confusionOf('test-metrics-confusion'), recorded.confusionMatrix);
+    await page.goto(`${svc.baseUrl}/ui/jobs/${mnistJob.jobId}`);
+    await page.getByTestId('test-metrics-confusion').waitFor();
+    assert.deepEqual(await confusionOf('test-metrics-confusion'), recorded.confusionMatrix);
+    await page.goto(`${svc.baseUrl}/ui/models/${mnistJob.modelId}`);
+    await page.getByTestId('aliases').waitFor();
     browser.assertNoProblems();
   }));
 

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { followJob } from '../api/job-events.js';
-import type { EpochMetrics, JobStatus, ModelDetail, TestMetrics } from '../api/types.js';
+import type { EpochMetrics, JobStatus, ModelDetail } from '../api/types.js';
 import { ApiErrorBox, FailureBox } from '../components/api-error.js';
 import { TrainingCurves } from '../components/training-curves.js';
 import { LearningRateChart } from '../components/learning-rate-chart.js';
@@ -87,7 +87,7 @@ export function JobPage({ jobId }: { jobId: string }) {
   const epochs = status?.progress.epochs ?? model?.training.epochs;
   const classification = model ? model.spec.task !== 'regression' : true;
   // Recorded at the job's end on the dataset's test part: on the job's status, else on the model.
-  const testMetrics = (status as { testMetrics?: TestMetrics } | undefined)?.testMetrics ?? (model as { testMetrics?: TestMetrics } | undefined)?.testMetrics;
+  const testMetrics = status?.testMetrics ?? model?.testMetrics;
 
   return (
     <section>

@@ -3,7 +3,7 @@
 // an image model, fed from a dataset row drawn as its image), evaluation on a split, and its aliases.
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { DatasetInfo, ModelDetail, TestMetrics } from '../api/types.js';
+import type { DatasetInfo, ModelDetail } from '../api/types.js';
 import { EvaluationView } from '../components/evaluation.js';
 import { DigitPicker, isImageDataset } from './digit-picker.js';
 import { EvaluateForm } from './evaluate-form.js';
@@ -32,7 +32,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
   const [downloadError, setDownloadError] = useState<unknown>();
   const [fill, setFill] = useState<{ x: number[] }>();
   // Recorded at the job's end on the dataset's test part (absent before, or without a test part).
-  const testMetrics = (m as { testMetrics?: TestMetrics } | undefined)?.testMetrics;
+  const testMetrics = m?.testMetrics;
   const history = useMemo(() => (m ? m.checkpoints.map((c) => c.metrics) : []), [m]);
   const epochs = m?.training.epochs;
 
