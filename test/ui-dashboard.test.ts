@@ -2,8 +2,9 @@
 // service: `node dist/src/main.js` with API_KEYS set, a real Redis and real training workers. One browser
 // tab and one service for the file; the steps build on each other as a user's session would: the key
 // prompt, CSV and NPY/IDX uploads, a job from the form with its curves growing, a prediction with its BN
-// trace, cancellations from the job page and the jobs list, an image model's digit picker, evaluation and
-// aliases (one small builtin:mnist model, trained while the first steps run), and the layout at 390 px.
+// trace, the form's schedule / early-stopping / retention options, cancellations from the job page and
+// the jobs list, an image model's digit picker, evaluation and aliases (one small builtin:mnist model,
+// trained while the first steps run), and the layout at 390 px.
 // Every step fails on a console error or a CSP violation.
 // UI_SCREENSHOTS=1 also writes the screenshots the README shows (docs/screenshots).
 import { after, before, describe, test } from 'node:test';
@@ -353,6 +354,44 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     assert.equal(file.suggestedFilename(), `${modelId}-epoch-${EPOCHS}.onnx`);
     assert.ok((await fs.stat(await file.path())).size > 1000);
     await assertLabelled(page);
+    browser.assertNoProblems();
+  }));
+
+  test("the form's newer options reach the job: pixel scale, step schedule, early stopping, retention", withServiceOutput(async () => {
+    await page.goto(`${svc.baseUrl}/ui/jobs/new`);
+    const dataset = page.getByLabel('Dataset', { exact: true });
+    await dataset.fill('builtin:mnist');
+    // The image sets' pixel scale is the ?scale=raw suffix of the id.
+    await page.getByLabel('Pixel scale').selectOption('raw');
+    assert.equal(await dataset.inputValue(), 'builtin:mnist?scale=raw');
+    await page.getByText('8000 rows').waitFor();
+    await dataset.fill('builtin:blobs');
+    assert.equal(await page.getByLabel('Pixel scale').count(), 0, 'no pixel scale for a table of numbers');
+    await page.getByLabel('Hidden layers (units, comma-separated)').fill('8');
+    await page.getByLabel('Epochs', { exact: true }).fill('50');
+    await page.getByLabel('Schedule').selectOption('step');
+    await page.getByLabel('Epochs per step').fill('1');
+    await page.getByLabel('Step factor').fill('0.5');
+    await page.getByLabel('Stop early').check();
+    await page.getByLabel('Patience (epochs)').fill('1');
+    // No decrease counts as an improvement: the job stops once patience runs out after its first epoch.
+    await page.getByLabel('Minimum improvement').fill('1000000');
+    await page.getByLabel('Keep the last N checkpoints').fill('3');
+    await assertLabelled(page);
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.waitForURL(/\/ui\/jobs\/job_/);
+    const stoppedJob = page.url().split('/').pop() as string;
+    await page.locator('.page-head .status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+    const { stoppedEarly } = (await api(svc, 'GET', `/v1/training-jobs/${stoppedJob}`)).body;
+    assert.ok(stoppedEarly && stoppedEarly.epoch < 50, JSON.stringify(stoppedEarly));
+    const note = page.getByTestId('stopped-early');
+    await note.getByText(`Stopped early after epoch ${stoppedEarly.epoch} of 50`).waitFor();
+    assert.match(String(await note.textContent()), new RegExp(`at epoch ${stoppedEarly.bestEpoch} `));
+    // The rate halves every epoch: one point per trained epoch.
+    await page.locator(`figure[data-chart="learning-rate"][data-points="${stoppedEarly.epoch}"]`).waitFor();
+    for (const row of ['training.learningRateSchedule.type step', 'training.learningRateSchedule.factor 0.5', 'training.earlyStopping.patience 1', 'training.checkpoints.keepLast 3']) {
+      await page.getByRole('row', { name: row, exact: true }).waitFor();
+    }
     browser.assertNoProblems();
   }));
 
