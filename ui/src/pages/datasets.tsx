@@ -77,7 +77,8 @@ type FileField = (typeof FILES)[number]['field'];
 
 const isJson = (f: File) => /\.json$/i.test(f.name) || f.type === 'application/json';
 const isCsv = (f: File) => /\.csv(\.gz)?$/i.test(f.name) || f.type === 'text/csv';
-const controlOf = (field: string | undefined) => (field ? `upload-${field}` : undefined);
+/** The control of an error's field: the file fields and value fields by name; a CSV's label column by its select. */
+const controlOf = (field: string | undefined) => (field === 'labelColumn' ? 'upload-label' : field ? `upload-${field}` : undefined);
 
 function UploadForm() {
   const { route } = useLocation();

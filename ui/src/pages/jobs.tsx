@@ -1,6 +1,6 @@
 // Every training job, newest first, a page at a time: status, progress, speed, elapsed time and the time
 // left, and cancellation from the list. The page refreshes itself while a job on it is queued or running.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { JobList, JobStatus, JobSummary } from '../api/types.js';
 import { ApiErrorBox } from '../components/api-error.js';
@@ -28,15 +28,19 @@ export function JobsPage() {
   const jobs = (list.value?.jobs ?? []).map((j) => cancelled[j.jobId] ?? j);
   const anyActive = jobs.some((j) => isActive(j.status));
 
+  const { reload } = list;
+  // A refresh waits for the one in flight (a reload would abort it: a slow server would never answer one).
+  const loading = useRef(list.loading);
+  loading.current = list.loading;
   useEffect(() => {
     if (!anyActive) return;
     const tick = setInterval(() => setNow(Date.now()), 1000);
-    const refresh = setInterval(() => !list.loading && list.reload(), REFRESH_MS);
+    const refresh = setInterval(() => !loading.current && reload(), REFRESH_MS);
     return () => {
       clearInterval(tick);
       clearInterval(refresh);
     };
-  }, [anyActive, list.loading, list.reload]);
+  }, [anyActive, reload]);
   useEffect(() => setCancelled({}), [list.value]);
 
   return (
