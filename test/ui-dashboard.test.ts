@@ -395,13 +395,29 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     browser.assertNoProblems();
   }));
 
-  test('cancels a running job from its page', withServiceOutput(async () => {
+  test('cancels a running job from its page, also after a 503 of load shedding', withServiceOutput(async () => {
     const submitted = await api(svc, 'POST', '/v1/training-jobs', LONG_JOB);
     assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
-    const { jobId: longJob } = submitted.body;
+    const { jobId: longJob, modelId: longModel } = submitted.body;
+    // What the service answers while its event loop is stalled (under-pressure), once, to the page's read of
+    // the job's model: the reason this test failed now and then on a busy machine. The page gave up there,
+    // stopped following the job (the badge stayed "running" after the cancellation) and put its error box
+    // above the cancel button, moving the button as it was clicked.
+    await page.route(`**/v1/models/${longModel}`, (route) =>
+      route.fulfill({
+        status: 503,
+        headers: { 'content-type': 'application/json', 'retry-after': '10' },
+        body: JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'the server is overloaded; retry after the number of seconds in Retry-After' }),
+      }),
+      { times: 1 },
+    );
     await page.goto(`${svc.baseUrl}/ui/jobs/${longJob}`);
     await page.locator('.page-head .status', { hasText: 'running' }).waitFor({ timeout: 60_000 });
-    // Progress events replace the job's status many times a second: the open confirmation must survive them.
+    // The page tried the model again and follows the job all the same.
+    await page.getByText('Network').waitFor();
+    await page.locator('[data-stream="live"]').waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0, 'a transient 503 is not an error to show');
+    // Progress events replace the job's status many times a second: the open confirmation survives them.
     const progress = page.locator('label[for="job-progress"]');
     const shown = await progress.textContent();
     await page.getByRole('button', { name: 'Cancel job' }).click();
@@ -411,7 +427,7 @@ describe('dashboard in Chromium against the real service', { concurrency: false 
     const done = await api(svc, 'GET', `/v1/training-jobs/${longJob}`);
     assert.equal(done.body.status, 'cancelled');
     assert.equal(await page.getByRole('button', { name: 'Cancel job' }).count(), 0, 'no cancel button on a finished job');
-    browser.assertNoProblems();
+    browser.assertNoProblems([503]);
   }));
 
   test('the jobs list shows every job with its progress and cancels one from its row', withServiceOutput(async () => {

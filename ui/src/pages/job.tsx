@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { followJob } from '../api/job-events.js';
+import { retrying } from '../api/retry.js';
 import type { EpochMetrics, JobStatus, ModelDetail } from '../api/types.js';
 import { ApiErrorBox, FailureBox } from '../components/api-error.js';
 import { TrainingCurves } from '../components/training-curves.js';
@@ -41,18 +42,19 @@ export function JobPage({ jobId }: { jobId: string }) {
     setHistory([]);
     setError(undefined);
     const loadModel = async (modelId: string) => {
-      const detail = await api<ModelDetail>(`/v1/models/${modelId}`, { signal });
+      const detail = await retrying(() => api<ModelDetail>(`/v1/models/${modelId}`, { signal }), signal);
       if (signal.aborted) return;
       setModel(detail);
       // Every saved epoch's metrics: the full history, whatever the event stream carries.
       setHistory((h) => mergeEpochs(detail.checkpoints.map((c) => c.metrics), h));
     };
     (async () => {
-      const first = await api<JobStatus>(`/v1/training-jobs/${jobId}`, { signal });
+      const first = await retrying(() => api<JobStatus>(`/v1/training-jobs/${jobId}`, { signal }), signal);
       if (signal.aborted) return;
       setStatus(first);
       setHistory((h) => mergeEpochs(h, first.history ?? []));
-      await loadModel(first.modelId);
+      // The model's facts and saved epochs complete the page; the job is followed whether or not they load.
+      void loadModel(first.modelId).catch((err: unknown) => !signal.aborted && setError(err));
       await followJob(
         jobId,
         {
@@ -64,7 +66,7 @@ export function JobPage({ jobId }: { jobId: string }) {
             }
             setHistory((h) => mergeEpochs(h, epochsOfEvent(event, data)));
             // The final event: the model record now has every checkpoint and its final status.
-            if (isJobStatus(data) && !isActive(data.status)) void loadModel(data.modelId).catch(setError);
+            if (isJobStatus(data) && !isActive(data.status)) void loadModel(data.modelId).catch((err: unknown) => !signal.aborted && setError(err));
           },
           onReconnecting: (reconnecting) => setStream(reconnecting ? 'reconnecting' : 'live'),
         },
@@ -96,13 +98,14 @@ export function JobPage({ jobId }: { jobId: string }) {
           Training job <code>{jobId}</code>
         </h1>
         {status && <StatusBadge status={status.status} />}
+        {/* In the head: nothing that loads later (facts, errors, charts) moves it under the pointer. */}
+        {status && <CancelJob key={jobId} jobId={jobId} status={status.status} onCancelled={setStatus} />}
       </div>
       <ApiErrorBox error={error} title="The job could not be loaded" />
       {status && (
         <>
           <JobSummary status={status} model={model} history={history} now={now} stream={stream} />
           {status.status === 'failed' && status.error && <FailureBox title="The job failed" message={status.error} />}
-          <CancelJob jobId={jobId} status={status.status} onCancelled={setStatus} />
         </>
       )}
       {status?.stoppedEarly && (

@@ -30,7 +30,8 @@ export function ModelPage({ modelId }: { modelId: string }) {
     [m?.datasetId],
   );
   const [downloadError, setDownloadError] = useState<unknown>();
-  const [fill, setFill] = useState<{ x: number[] }>();
+  // A row the digit picker handed over, for the model it was picked for.
+  const [fill, setFill] = useState<{ modelId: string; x: number[] }>();
   // Recorded at the job's end on the dataset's test part (absent before, or without a test part).
   const testMetrics = m?.testMetrics;
   const history = useMemo(() => (m ? m.checkpoints.map((c) => c.metrics) : []), [m]);
@@ -67,12 +68,13 @@ export function ModelPage({ modelId }: { modelId: string }) {
             <>
               <TrainingCurves history={history} epochs={epochs} classification={m.spec.task !== 'regression'} />
               <h2>Predict</h2>
-              {dataset.value && isImageDataset(m.inputDim) && <DigitPicker dataset={dataset.value} onUse={(x) => setFill({ x })} />}
-              <PredictForm model={m} dataset={dataset.value} datasetError={dataset.error} fill={fill} />
+              {dataset.value && isImageDataset(m.inputDim) && <DigitPicker key={m.modelId} dataset={dataset.value} onUse={(x) => setFill({ modelId: m.modelId, x })} />}
+              {/* Keyed by model: another model's page starts with fresh forms (the route reuses this component). */}
+              <PredictForm key={m.modelId} model={m} dataset={dataset.value} datasetError={dataset.error} fill={fill?.modelId === m.modelId ? fill : undefined} />
               <h2>Evaluate</h2>
-              <EvaluateForm model={m} dataset={dataset.value} />
+              <EvaluateForm key={m.modelId} model={m} dataset={dataset.value} />
               <h2>Aliases</h2>
-              <ModelAliases model={m} onChanged={model.reload} />
+              <ModelAliases key={m.modelId} model={m} onChanged={model.reload} />
               <h2>Checkpoints</h2>
               <ApiErrorBox error={downloadError} title="The download failed" />
               <EpochTable
