@@ -55,7 +55,7 @@ export function VariantsTable({ variants }: { variants: ExperimentVariantStatus[
                 </th>
                 <td class="text">
                   <StatusBadge status={v.status} />
-                  {outcome && <div class="note">{outcome}</div>}
+                  {outcome && <div class="variant-note">{outcome}</div>}
                 </td>
                 <td class="text">
                   <label class="progress-cell">

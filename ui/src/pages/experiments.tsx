@@ -7,6 +7,7 @@ import { knownDatasetIds } from '../api/datasets.js';
 import { listExperiments, startComparisons, type ExperimentListItem } from '../api/experiments.js';
 import { ApiErrorBox } from '../components/api-error.js';
 import { DatasetLink } from '../components/facts.js';
+import { Pager, usePages } from '../components/pager.js';
 import { StatusBadge } from '../components/status.js';
 import { useAsync } from '../components/use-async.js';
 import { useTitle } from '../components/use-title.js';
@@ -18,13 +19,10 @@ const IMAGE_SETS = ['builtin:mnist', 'builtin:fashion-mnist'];
 
 export function ExperimentsPage() {
   useTitle('Experiments');
-  // The cursors of the pages before this one: `previous` pops, `next` pushes.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
-  const list = useAsync((signal) => listExperiments(cursor, PAGE_SIZE, signal), [cursor]);
+  const pages = usePages();
+  const list = useAsync((signal) => listExperiments(pages.cursor, PAGE_SIZE, signal), [pages.cursor]);
   const items = list.value?.experiments;
-  const next = list.value?.nextCursor;
-  const pageNumber = cursors.length;
+  const pageNumber = pages.index + 1;
 
   return (
     <section>
@@ -71,16 +69,7 @@ export function ExperimentsPage() {
           </table>
         </div>
       )}
-      {(pageNumber > 1 || next) && (
-        <nav class="pager" aria-label="Experiment pages">
-          <button type="button" class="secondary" disabled={pageNumber === 1 || list.loading} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous page
-          </button>
-          <button type="button" class="secondary" disabled={!next || list.loading} onClick={() => next && setCursors((c) => [...c, next])}>
-            Next page
-          </button>
-        </nav>
-      )}
+      <Pager pages={pages} nextCursor={list.value?.nextCursor} label="Experiment" />
     </section>
   );
 }
