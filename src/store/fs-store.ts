@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TMP_PREFIX, uniqueSuffix, writeNewFile } from '../util/atomic-file.js';
 import { fsCheckpointStore, type CheckpointCacheOptions } from './fs-checkpoint-store.js';
 import { fsDatasetStore } from './fs-dataset-store.js';
+import { fsExperimentStore } from './fs-experiment-store.js';
 import { fsLayout } from './fs-layout.js';
 import { fsModelStore } from './fs-model-store.js';
 import type { Store } from './store.js';
@@ -22,11 +23,13 @@ export async function createFsStore(dataDir: string, options: FsStoreOptions = {
   const layout = fsLayout(dataDir);
   await fs.mkdir(layout.datasetsDir, { recursive: true });
   await fs.mkdir(layout.modelsDir, { recursive: true });
+  await fs.mkdir(layout.experimentsDir, { recursive: true });
   const { forget, ...checkpoints } = fsCheckpointStore(layout, options);
   return {
     ...fsDatasetStore(layout),
     ...fsModelStore(layout, forget),
     ...checkpoints,
+    ...fsExperimentStore(layout),
 
     async checkWritable(): Promise<void> {
       const probe = path.join(layout.root, `${TMP_PREFIX}probe-${uniqueSuffix()}`);
