@@ -1,6 +1,7 @@
 // How an experiment's variants are built: the base with each variant's fields merged in. Top-level fields
 // of model and training are replaced; model.batchNorm and model.weightInit are merged field by field (a
 // variant that sets batchNorm.enabled keeps the base's momentum). Every variant trains with one seed.
+import { takesScale } from '../datasets/builtin.js';
 import type { ModelRequest, TrainingOptions } from '../schemas/model-spec.js';
 
 export type ModelPart = Partial<ModelRequest>;
@@ -51,6 +52,6 @@ const SCALED_ID = /^(builtin:[a-z0-9-]{1,64})(?:\?scale=(?:unit|raw))?$/;
 export function scaledDatasetId(datasetId: string, scale: DatasetScale | undefined): string | undefined {
   if (scale === undefined) return datasetId;
   const m = SCALED_ID.exec(datasetId);
-  if (!m) return undefined;
+  if (!m || !takesScale(m[1])) return undefined;
   return scale === 'raw' ? `${m[1]}?scale=raw` : m[1];
 }
