@@ -37,6 +37,7 @@ import aliasRoutes from './routes/aliases.js';
 import predictRoutes from './routes/predict.js';
 import evaluateRoutes from './routes/evaluate.js';
 import experimentRoutes from './routes/experiments.js';
+import bnStatsRoutes from './routes/bn-stats.js';
 import v2Routes, { oipErrorBody } from './routes/v2/index.js';
 
 export interface AppDeps {
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(predictRoutes);
   await app.register(evaluateRoutes);
   await app.register(experimentRoutes);
+  await app.register(bnStatsRoutes);
   await app.register(staticUi);
   await app.register(v2Routes, { prefix: '/v2' });
 

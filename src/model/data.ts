@@ -25,11 +25,16 @@ export function pack(part: DatasetPart, task: TaskName, from = 0, to = part.rows
   };
 }
 
+/** How many of `n` rows train when the last `split` of them validate (as Keras). */
+export function trainingRowCount(n: number, split: number): number {
+  return Math.floor(n * (1 - split));
+}
+
 /** Training and validation rows: the given validation part, or the last validationSplit rows (as Keras). */
 export function split(data: DatasetPart, validation: DatasetPart | undefined, split: number, task: TaskName) {
   if (validation) return { train: pack(data, task), val: pack(validation, task) };
   const n = data.rows;
-  const at = Math.floor(n * (1 - split));
+  const at = trainingRowCount(n, split);
   if (at < 1) throw new SpecError('training.validationSplit', `leaves no training rows out of ${n}`);
   return { train: pack(data, task, 0, at), val: at < n ? pack(data, task, at, n) : undefined };
 }

@@ -15,6 +15,7 @@ import { lossAndGrad } from './losses.js';
 import { createNetwork, disposeNetwork, forwardInfer, namedVariables, type Network } from './network.js';
 import { createOptimizer, restoreOptimizer, saveOptimizer, type Optimizer } from './optimizer.js';
 import { earlyStoppingState, INITIAL_EARLY_STOPPING, nextEarlyStoppingState, stoppedEarly } from './early-stopping.js';
+import { BnStatsTracker, probeOf } from './layer-stats.js';
 import { learningRateAt } from './lr-schedule.js';
 import { recomputeBnStatistics } from './precise-bn.js';
 import { validateData, validateSpec, validateTraining } from './spec.js';
@@ -58,7 +59,7 @@ interface Run {
   batches: number;
 }
 
-async function save(run: Run, epoch: number, metrics: EpochMetrics, bnStatistics: 'ema' | 'precise'): Promise<SavedCheckpoint> {
+async function save(run: Run, epoch: number, metrics: EpochMetrics, bnStatistics: 'ema' | 'precise', stats: BnStatsTracker): Promise<SavedCheckpoint> {
   const { args, net } = run;
   const snap = await snapshot(run.vars);
   const checkpoint: Checkpoint = {
@@ -74,7 +75,7 @@ async function save(run: Run, epoch: number, metrics: EpochMetrics, bnStatistics
     layers: toLayers(net, snap),
   };
   const state: TrainingState = { format: TRAINING_STATE_FORMAT, modelId: args.modelId, epoch, optimizer: saveOptimizer(run.opt, net) };
-  return { checkpoint, state, tfjs: run.tfjs, batches: run.batches };
+  return { checkpoint, state, tfjs: run.tfjs, batches: run.batches, bnStats: stats.measure(epoch, checkpoint.layers) };
 }
 
 /** JSON with sorted keys: specs built by different code paths compare equal when their values do. */
@@ -152,8 +153,16 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     }
     let lastSaved = startEpoch;
     const order = new Uint32Array(rows.n);
+    // The same probe rows every epoch and every attempt; a resumed run measures its checkpoint again
+    // (the drift of its next epoch needs it), a fresh one records epoch 0, the initialised network.
+    const probe = probeOf(rows);
+    const stats = new BnStatsTracker(probe);
+    if (args.resume) stats.start(args.resume.checkpoint.layers);
+    const initialStats = args.resume ? undefined : stats.measure(0, toLayers(net, await snapshot(run.vars)));
     step = createTrainStep(net, opt);
-    if (args.onStart) await args.onStart({ startEpoch, epochs: training.epochs, batches: nBatches });
+    if (args.onStart) {
+      await args.onStart({ startEpoch, epochs: training.epochs, batches: nBatches, probeRows: probe.n, ...(initialStats && { bnStats: initialStats }) });
+    }
 
     // Counted across epochs: a small network's epoch is shorter than YIELD_EVERY_MS, and onCheckpoint need
     // not give the loop a turn (a synchronous store does not), so a per-epoch count could starve it.
@@ -221,7 +230,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       }
       metrics.durationMs = performance.now() - t0;
       history.push(metrics);
-      last = await save(run, epoch, metrics, precise ? 'precise' : 'ema');
+      last = await save(run, epoch, metrics, precise ? 'precise' : 'ema', stats);
       if (args.onCheckpoint) await args.onCheckpoint(last);
       lastSaved = epoch;
       if (stopState.stop) break;

@@ -5,6 +5,7 @@ import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/chec
 import type { DatasetPart } from '../schemas/dataset.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { StoppedEarly } from '../schemas/training-extras.js';
+import type { BnStatsEpoch } from '../schemas/bn-stats.js';
 
 export type { DatasetPart };
 
@@ -36,6 +37,8 @@ export interface SavedCheckpoint {
   tfjs: TfjsModelJson;
   /** batches per epoch */
   batches: number;
+  /** the epoch's layer statistics on the probe batch (layer-stats.ts) */
+  bnStats: BnStatsEpoch;
 }
 
 export interface TrainingStart {
@@ -44,6 +47,10 @@ export interface TrainingStart {
   epochs: number;
   /** batches per epoch */
   batches: number;
+  /** rows of the probe batch the layer statistics are measured on */
+  probeRows: number;
+  /** a fresh run's epoch 0 (the initialised network) on the probe batch; absent when resuming */
+  bnStats?: BnStatsEpoch;
 }
 
 export interface TrainArgs {

@@ -63,6 +63,7 @@ export function toJobStatus(job: Job<TrainingJobPayload, TrainingJobResult | und
     error: status === 'failed' ? job.failedReason || 'training failed' : undefined,
     // The processor's return value: what only the end of a completed job tells.
     stoppedEarly: status === 'completed' ? job.returnvalue?.stoppedEarly : undefined,
+    testMetrics: status === 'completed' ? job.returnvalue?.testMetrics : undefined,
     backend: raw?.backend,
     attempts: job.attemptsStarted ?? job.attemptsMade ?? 0,
     createdAt: iso(job.timestamp) ?? payload.submittedAt,

@@ -4,6 +4,7 @@ import { SPEC_LIMITS, modelRequestSchema, trainingOptionsSchema, type ModelSpec,
 import { EpochMetrics } from './checkpoint.js';
 import { DatasetUpload } from './dataset.js';
 import { StoppedEarly } from './training-extras.js';
+import { TestMetrics } from './evaluation.js';
 
 /** The request, with this server's limits as the schema's maxima (so the OpenAPI document shows them). */
 export function trainingJobRequestSchema(limits: RequestLimits) {
@@ -66,6 +67,8 @@ export interface TrainingJobResult {
   lastSavedEpoch: number;
   /** present when early stopping ended the job before its planned epochs */
   stoppedEarly?: StoppedEarly;
+  /** present when the dataset has a test part: the last checkpoint evaluated on it */
+  testMetrics?: TestMetrics;
 }
 
 export const JobProgress = Type.Object(
@@ -97,6 +100,9 @@ export const JobStatus = Type.Object(
     ),
     error: Type.Optional(Type.String()),
     stoppedEarly: Type.Optional(StoppedEarly),
+    testMetrics: Type.Optional(
+      Type.Unsafe<TestMetrics>({ ...TestMetrics, description: "Completed jobs whose dataset has a test part: the last checkpoint evaluated on it, with the frozen statistics" }),
+    ),
     backend: Type.Optional(Type.String()),
     attempts: Type.Integer({ description: 'Times a worker has started this job' }),
     createdAt: Type.String({ format: 'date-time' }),

@@ -24,6 +24,7 @@ import {
   type CheckpointFile,
 } from './checkpoint-files.js';
 import { appendEpochSync, readEpochLog, reconcileEpochLog } from './epoch-log.js';
+import { appendBnStatsSync, readBnStatsLog, reconcileBnStatsLog } from './bn-stats-log.js';
 import { EPOCH_DIR_PATTERN, epochDirName, isEpoch, isStorableId, requireId, type FsLayout } from './fs-layout.js';
 import { lock, tryLockSync } from './model-lock.js';
 import { bestCheckpoint, rankCheckpoints } from './best-checkpoint.js';
@@ -43,6 +44,9 @@ export type CheckpointStore = Pick<
   | 'appendEpoch'
   | 'readEpochs'
   | 'reconcileEpochs'
+  | 'appendBnStats'
+  | 'bnStats'
+  | 'reconcileBnStats'
   | 'getAliases'
   | 'setAlias'
   | 'deleteAlias'
@@ -446,6 +450,21 @@ export function fsCheckpointStore(layout: FsLayout, options: CheckpointCacheOpti
     async reconcileEpochs(modelId, lastSaved, lastMetrics) {
       requireId(modelId, 'model id');
       return reconcileEpochLog(layout.epochLogPath(modelId), lastSaved, lastMetrics);
+    },
+
+    async appendBnStats(modelId, stats) {
+      requireId(modelId, 'model id');
+      if (!fsSync.existsSync(layout.modelDir(modelId))) throw new ModelGoneError(modelId);
+      appendBnStatsSync(layout.bnStatsPath(modelId), stats);
+    },
+
+    async bnStats(modelId) {
+      return isStorableId(modelId) ? readBnStatsLog(layout.bnStatsPath(modelId)) : [];
+    },
+
+    async reconcileBnStats(modelId, lastSaved) {
+      requireId(modelId, 'model id');
+      return reconcileBnStatsLog(layout.bnStatsPath(modelId), lastSaved);
     },
 
     async getAliases(modelId) {

@@ -50,6 +50,7 @@ export interface FsLayout {
   modelPath(modelId: string): string;
   tfjsModelPath(modelId: string): string;
   epochLogPath(modelId: string): string;
+  bnStatsPath(modelId: string): string;
   aliasesPath(modelId: string): string;
   lockPath(modelId: string): string;
   checkpointsDir(modelId: string): string;
@@ -78,6 +79,7 @@ export function fsLayout(dataDir: string): FsLayout {
     modelPath: (modelId) => inside('models', modelId, 'model.json'),
     tfjsModelPath: (modelId) => inside('models', modelId, 'tfjs-model.json'),
     epochLogPath: (modelId) => inside('models', modelId, 'epochs.jsonl'),
+    bnStatsPath: (modelId) => inside('models', modelId, 'bn-stats.jsonl'),
     aliasesPath: (modelId) => inside('models', modelId, 'aliases.json'),
     lockPath: (modelId) => inside('models', modelId, '.lock'),
     checkpointsDir: (modelId) => inside('models', modelId, 'checkpoints'),

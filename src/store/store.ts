@@ -7,10 +7,13 @@ import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/chec
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { CheckpointRef } from '../schemas/checkpoint-ref.js';
 import type { ExperimentRecord } from '../schemas/experiment.js';
+import type { BnStatsEpoch } from '../schemas/bn-stats.js';
+import type { TestMetrics } from '../schemas/evaluation.js';
 
 /**
- * What describes a model; written once, at submission. Its job's status and error live in the queue
- * only (GET /v1/models reads them from there), so nothing here can disagree with the job.
+ * What describes a model; written at submission, and by its training job with what describes the
+ * trained weights (the probe batch's size, the test metrics). Its job's status and error live in the
+ * queue only (GET /v1/models reads them from there), so nothing here can disagree with the job.
  */
 export interface ModelRecord {
   modelId: string;
@@ -20,6 +23,10 @@ export interface ModelRecord {
   training: ResolvedTraining;
   createdAt: string;
   updatedAt: string;
+  /** rows of the probe batch of the BN statistics log, once training started */
+  probeRows?: number;
+  /** the job's evaluation of its last checkpoint on the dataset's test part, once it completed */
+  testMetrics?: TestMetrics;
 }
 
 export interface CheckpointSummary {
@@ -38,11 +45,14 @@ export interface RetentionPolicy {
   by: 'valLoss' | 'loss';
 }
 
-export interface EpochLogRead {
-  records: EpochMetrics[];
+/** Records of a JSON-lines log read from a byte offset. */
+export interface LogRead<T> {
+  records: T[];
   /** where the next read continues (bytes); a shorter file than this means it was rewritten: read from 0 */
   nextByte: number;
 }
+
+export type EpochLogRead = LogRead<EpochMetrics>;
 
 /** An append-only file being written; close() flushes and fsyncs it. */
 export interface ByteSink {
@@ -136,6 +146,16 @@ export interface Store {
    * and epochs past lastSaved, and adds lastSaved's metrics (from its checkpoint) when its line is missing.
    */
   reconcileEpochs(modelId: string, lastSaved: number, lastMetrics?: EpochMetrics): Promise<EpochMetrics[]>;
+
+  /** Appends one epoch's BN statistics to the model's log, durably (fsync). Synchronous inside. */
+  appendBnStats(modelId: string, stats: BnStatsEpoch): Promise<void>;
+  /** The model's BN statistics log, epoch 0 first ([] for an unknown model or one that has not started). */
+  bnStats(modelId: string): Promise<BnStatsEpoch[]>;
+  /**
+   * Makes the log hold epochs 0..lastSaved at most once each, in order, after any crash (a torn last line,
+   * repeats and epochs past lastSaved go). A missing lastSaved line is the caller's to append.
+   */
+  reconcileBnStats(modelId: string, lastSaved: number): Promise<BnStatsEpoch[]>;
 
   /** Alias name -> epoch. */
   getAliases(modelId: string): Promise<Record<string, number>>;

@@ -6,8 +6,10 @@
 //   UnrecoverableError <what to change>       bad spec/data, divergence, too large, dataset gone: no retry
 //   WaitingError after moveToWait             worker shutdown: back to the wait list, resumed by the next worker
 //   any other error                           retried with backoff; the retry resumes from the last checkpoint
-// Every epoch: the checkpoint is saved, then its metrics appended to the model's epoch log, then
-// retention prunes, then progress is reported, so progress never claims an epoch a restart could lose.
+// Every epoch: the checkpoint is saved, then its metrics appended to the model's epoch log and its layer
+// statistics to the BN statistics log, then retention prunes, then progress is reported, so progress
+// never claims an epoch a restart could lose. A completed job evaluates its last checkpoint on the
+// dataset's test part (test-metrics.ts).
 import { UnrecoverableError, WaitingError, type SandboxedJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -36,6 +38,10 @@ import { createWorkerConnection } from '../queue/connection.js';
 import { ABORT_SHUTDOWN, CANCELLED_REASON_PREFIX, cancelMarkerKey } from '../queue/names.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { DatasetMissingError, classifyFailure } from './job-errors.js';
+import { recordTestMetrics } from './test-metrics.js';
+import { bnStatsOfCheckpoint } from '../model/layer-stats.js';
+import { createInferenceEngine } from '../inference/index.js';
+import type { InferenceEngine } from '../inference/types.js';
 
 /** Batch-level progress reaches Redis at most this often; epoch ends always do. */
 const PROGRESS_INTERVAL_MS = 500;
@@ -46,6 +52,8 @@ interface ChildContext {
   backend: string;
   redis: Redis | null;
   logger: Logger;
+  /** the inference engine of the test metrics, made on first use (as the API's INFERENCE_ENGINE says) */
+  inference: () => Promise<InferenceEngine>;
 }
 
 let context: Promise<ChildContext> | null = null;
@@ -71,7 +79,16 @@ function childContext(): Promise<ChildContext> {
     configureTrainEngine({ engine: config.TRAIN_ENGINE, threads: config.TRAIN_THREADS });
     const store = await createFsStore(config.DATA_DIR);
     const redis = config.REDIS_URL ? createWorkerConnection(config.REDIS_URL, logger, 'bn-processor') : null;
-    return { store, backend, redis, logger };
+    let engine: Promise<InferenceEngine> | undefined;
+    const inference = () =>
+      (engine ??= createInferenceEngine(config.INFERENCE_ENGINE).then(
+        (s) => s.engine,
+        (err: unknown) => {
+          engine = undefined;
+          throw err;
+        },
+      ));
+    return { store, backend, redis, logger, inference };
   })().catch((err: unknown) => {
     context = null; // let the next job try again
     throw err;
@@ -164,13 +181,25 @@ export default async function trainingProcessor(
     if (history.length !== lastSavedEpoch) {
       log.warn({ lastSavedEpoch, logged: history.length }, 'the epoch log misses epochs it cannot recover; their metrics are lost');
     }
+    const bnLogged = await store.reconcileBnStats(modelId, lastSavedEpoch);
+    if (resume && bnLogged[bnLogged.length - 1]?.epoch !== lastSavedEpoch) {
+      // A crash between the epoch log's line and this one: measured again from the checkpoint (its
+      // drift needs the epoch before's, when retention kept it).
+      const previous = await store.getCheckpoint(modelId, lastSavedEpoch - 1);
+      await store.appendBnStats(modelId, bnStatsOfCheckpoint(data.train, { validationSplit: training.validationSplit, separateValidation: false }, resume.checkpoint, previous ?? undefined));
+      if (!previous) log.warn({ epoch: lastSavedEpoch }, 'the BN statistics of the last saved epoch were measured again without their drift (the epoch before is pruned)');
+    }
+    const complete = async (result: TrainingJobResult): Promise<TrainingJobResult> => {
+      const testMetrics = await recordTestMetrics(store, ctx.inference, modelId, payload.datasetId, result.lastSavedEpoch, log);
+      return { ...result, ...(testMetrics && { testMetrics }) };
+    };
 
     if (resume && runEnded(training, resume.checkpoint, history)) {
       // Finished before the previous attempt could report it: nothing left to train.
       const stopped = stoppedEarly(training.earlyStopping, history, training.epochs);
       await report(progressAt(resume.checkpoint.metrics, training.epochs, 0, lastSavedEpoch, backend));
       log.info({ lastSavedEpoch, stoppedEarly: stopped }, 'the run had ended already');
-      return { epochs: training.epochs, backend, lastSavedEpoch, ...(stopped && { stoppedEarly: stopped }) };
+      return complete({ epochs: training.epochs, backend, lastSavedEpoch, ...(stopped && { stoppedEarly: stopped }) });
     }
     if (signal?.aborted) throw new TrainingCancelledError(lastSavedEpoch);
     if (resume) {
@@ -185,8 +214,12 @@ export default async function trainingProcessor(
       data: data.train,
       resume: resume && { ...resume, history },
       signal,
-      onStart: async ({ startEpoch, batches }) => {
+      onStart: async ({ startEpoch, batches, probeRows, bnStats }) => {
         log.info({ fromEpoch: startEpoch + 1, epochs: training.epochs, batches, backend }, 'training starts');
+        // Epoch 0 once: an attempt that crashed before its first checkpoint logged the same one already.
+        if (bnStats && bnLogged[0]?.epoch !== 0) await store.appendBnStats(modelId, bnStats);
+        const record = await store.getModel(modelId);
+        if (record && record.probeRows !== probeRows) await store.putModel({ ...record, probeRows, updatedAt: new Date().toISOString() });
         await report(progressAt(resume?.checkpoint.metrics, training.epochs, batches, lastSavedEpoch, backend));
       },
       onCheckpoint: async (saved) => {
@@ -194,6 +227,7 @@ export default async function trainingProcessor(
         await store.putCheckpoint(saved.checkpoint, saved.state, saved.tfjs);
         lastSavedEpoch = saved.checkpoint.epoch;
         await store.appendEpoch(modelId, saved.checkpoint.metrics);
+        await store.appendBnStats(modelId, saved.bnStats);
         await prune();
         await report(progressAt(saved.checkpoint.metrics, training.epochs, saved.batches, lastSavedEpoch, saved.checkpoint.backend));
       },
@@ -217,7 +251,7 @@ export default async function trainingProcessor(
     const stopped = result.stoppedEarly;
     if (stopped) log.info({ ...stopped, epochs: training.epochs }, 'early stopping ended the run; every trained epoch saved');
     else log.info({ epochs: training.epochs }, 'every epoch trained and saved');
-    return { epochs: training.epochs, backend, lastSavedEpoch, ...(stopped && { stoppedEarly: stopped }) };
+    return complete({ epochs: training.epochs, backend, lastSavedEpoch, ...(stopped && { stoppedEarly: stopped }) });
   } catch (err) {
     if (signal?.aborted || err instanceof TrainingCancelledError) {
       if (signal?.reason === ABORT_SHUTDOWN) {

@@ -117,6 +117,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         checkpoints,
         latestEpoch: latest,
         aliases: latest === null ? set : { ...set, latest, best: bestCheckpoint(checkpoints) as number },
+        ...(record.testMetrics && { testMetrics: record.testMetrics }),
         createdAt: record.createdAt,
         updatedAt: record.updatedAt,
       };

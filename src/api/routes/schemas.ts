@@ -4,6 +4,7 @@ import { ModelSpec, ResolvedTraining } from '../../schemas/model-spec.js';
 import { EpochMetrics } from '../../schemas/checkpoint.js';
 import { DatasetInfo } from '../../schemas/dataset.js';
 import { JobStatus } from '../../schemas/job.js';
+import { TestMetrics } from '../../schemas/evaluation.js';
 import { NextCursor } from '../pagination.js';
 import { AliasName, CheckpointRefString, CheckpointRefValue } from '../../schemas/checkpoint-ref.js';
 
@@ -143,6 +144,9 @@ export const ModelDetail = Type.Object(
     aliases: Type.Record(Type.String(), Type.Integer(), {
       description: 'Name -> epoch: the aliases set with PUT /v1/models/:modelId/aliases/:alias, and the built-in latest and best once a checkpoint exists',
     }),
+    testMetrics: Type.Optional(
+      Type.Unsafe<TestMetrics>({ ...TestMetrics, description: "Once its job completed on a dataset with a test part: the last checkpoint evaluated on it, with the frozen statistics" }),
+    ),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time', description: 'When the model record was written' }),
   },

@@ -1,0 +1,43 @@
+// The test metrics a job records when it ends: its last checkpoint evaluated on the dataset's test part
+// (streamed, frozen statistics: the evaluation module, as POST /v1/models/:id/evaluate), kept with the
+// model record. Once per checkpoint: a retried attempt finds the record's and reuses it.
+import type { Logger } from 'pino';
+import { getDatasetInfo, openDatasetSplit } from '../datasets/dataset-service.js';
+import { DatasetError } from '../datasets/errors.js';
+import { evaluateCheckpoint } from '../evaluation/evaluate.js';
+import type { InferenceEngine } from '../inference/types.js';
+import type { TestMetrics } from '../schemas/evaluation.js';
+import type { Store } from '../store/store.js';
+
+/** TestMetrics of checkpoint `epoch`, or undefined when the dataset has no test part. */
+export async function recordTestMetrics(
+  store: Store,
+  engine: () => Promise<InferenceEngine>,
+  modelId: string,
+  datasetId: string,
+  epoch: number,
+  log: Logger,
+): Promise<TestMetrics | undefined> {
+  const record = await store.getModel(modelId);
+  if (record?.testMetrics?.checkpoint === epoch) return record.testMetrics;
+  const info = await getDatasetInfo(store, datasetId);
+  if (!info?.test) return undefined;
+  const doc = await store.getCheckpoint(modelId, epoch);
+  if (!doc) throw new Error(`the checkpoint of epoch ${epoch} is gone before its test metrics were taken`);
+  const reader = await openDatasetSplit(store, datasetId, 'test');
+  if (!reader) return undefined; // the dataset was deleted meanwhile
+  let metrics: TestMetrics;
+  try {
+    metrics = { checkpoint: epoch, ...(await evaluateCheckpoint(doc, await engine(), reader, 'test.labels')) };
+  } catch (err) {
+    // The training went well; a test part the model cannot take (its labels) leaves the job without test metrics.
+    if (!(err instanceof DatasetError)) throw err;
+    log.warn({ err: err.message, checkpoint: epoch }, 'the test part cannot be evaluated; the job records no test metrics');
+    return undefined;
+  } finally {
+    await reader.close();
+  }
+  if (record) await store.putModel({ ...record, testMetrics: metrics, updatedAt: new Date().toISOString() });
+  log.info({ checkpoint: epoch, rows: metrics.rows, loss: metrics.loss, accuracy: metrics.accuracy }, 'test metrics recorded');
+  return metrics;
+}
