@@ -1,8 +1,6 @@
 // An experiment's status, read fresh every time: each variant's status and progress from the queue (the
 // one source of a job's status), its history from its model's epoch log, its test metrics from its job.
 // Nothing of this is stored with the experiment.
-import type { JobStatus } from '../schemas/job.js';
-import type { TestMetrics } from '../schemas/evaluation.js';
 import type { ExperimentRecord, ExperimentStatus, ExperimentStatusName, ExperimentVariantStatus } from '../schemas/experiment.js';
 import type { TrainingQueue } from '../queue/types.js';
 import type { Store } from '../store/store.js';
@@ -21,9 +19,6 @@ export interface StatusOptions {
   /** false: no evaluation of diverged variants' last finite checkpoints. */
   evaluate?: boolean;
 }
-
-/** The test metrics a job recorded at its end (absent while the server records none). */
-const jobTestMetrics = (s: JobStatus): TestMetrics | undefined => (s as JobStatus & { testMetrics?: TestMetrics }).testMetrics;
 
 /** The experiment's status from its variants' (see ExperimentStatusName). */
 export function aggregateStatus(variants: readonly Pick<ExperimentVariantStatus, 'status' | 'diverged'>[]): ExperimentStatusName {
@@ -55,7 +50,7 @@ export async function experimentStatus(deps: StatusDeps, record: ExperimentRecor
       }
       const finished = FINAL_STATUSES.has(s.status);
       const diverged = s.status === 'failed' ? divergedFrom(s.error) : undefined;
-      let testMetrics = jobTestMetrics(s);
+      let testMetrics = s.testMetrics;
       let testMetricsOf: ExperimentVariantStatus['testMetricsOf'] = testMetrics && 'final';
       if (!testMetrics && diverged && options.evaluate !== false) {
         testMetrics = await deps.lastFinite(ref.modelId, ref.datasetId, diverged.lastFiniteEpoch);
