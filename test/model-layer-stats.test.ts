@@ -1,7 +1,7 @@
 // The per-epoch layer statistics (src/model/layer-stats.ts) against a computation by hand, in plain
 // float64 JS written here: a 3-input network with hidden [4, 3], its first hidden layer with BN (either
 // placement), the second without, on a probe of 5 rows; drift between two known states; collapse flags
-// on hand-set BN tensors; and a real training run that records epoch 0 and every epoch.
+// on hand-set BN tensors; and training on every engine records epoch 0 and every epoch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TensorLayer } from '../src/checkpoint/checkpoint.js';
@@ -9,6 +9,7 @@ import { BnStatsTracker, epochStats, probeOf, probeUnitStats, quantiles, PROBE_R
 import { pack } from '../src/model/data.js';
 import { resolveSpec, resolveTraining } from '../src/model/spec.js';
 import { train } from '../src/model/trainer.js';
+import { configureTrainEngine } from '../src/model/train-step.js';
 import { partFromRows } from '../src/datasets/arrays.js';
 import type { BnStatsEpoch } from '../src/schemas/bn-stats.js';
 
@@ -178,40 +179,46 @@ test('the probe is the first min(256, n) training rows', () => {
   assert.equal(probeOf(probe).n, 5);
 });
 
-test('training records epoch 0 (the initialised network) at the start and every epoch with its checkpoint', async () => {
-  const training = resolveTraining({ epochs: 3, batchSize: 4, learningRate: 0.05, seed: 5, validationSplit: 0.2 });
-  const spec = resolveSpec({ hidden: [4, 3], task: 'binary', batchNorm: { enabled: true } }, { inputDim: 3, outputDim: 1 }, 5);
-  const rows = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i * 0.7), (i % 5) - 2]);
-  const data = partFromRows(rows, rows.map((r) => (r[0] + r[2] > 0 ? 1 : 0)));
-  let initial: BnStatsEpoch | undefined;
-  let probeRows = 0;
-  const saved: { stats: BnStatsEpoch; layers: TensorLayer[] }[] = [];
-  await train({
-    modelId: 'm_stats',
-    spec,
-    training,
-    data,
-    onStart: (s) => {
-      initial = s.bnStats;
-      probeRows = s.probeRows;
-    },
-    onCheckpoint: (s) => void saved.push({ stats: s.bnStats, layers: s.checkpoint.layers }),
+for (const engine of ['loops', 'onnx', 'tensor-ops'] as const) {
+  test(`training (engine ${engine}) records epoch 0 (the initialised network) at the start and every epoch with its checkpoint`, async (t) => {
+    configureTrainEngine({ engine });
+    t.after(() => configureTrainEngine({ engine: 'auto' }));
+    const training = resolveTraining({ epochs: 3, batchSize: 4, learningRate: 0.05, seed: 5, validationSplit: 0.2 });
+    const spec = resolveSpec({ hidden: [4, 3], task: 'binary', batchNorm: { enabled: true } }, { inputDim: 3, outputDim: 1 }, 5);
+    const rows = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i * 0.7), (i % 5) - 2]);
+    const data = partFromRows(rows, rows.map((r) => (r[0] + r[2] > 0 ? 1 : 0)));
+    let initial: BnStatsEpoch | undefined;
+    let probeRows = 0;
+    const saved: { stats: BnStatsEpoch; layers: TensorLayer[] }[] = [];
+    await train({
+      modelId: 'm_stats',
+      spec,
+      training,
+      data,
+      onStart: (s) => {
+        initial = s.bnStats;
+        probeRows = s.probeRows;
+      },
+      onCheckpoint: (s) => void saved.push({ stats: s.bnStats, layers: s.checkpoint.layers }),
+    });
+    assert.equal(probeRows, 32, 'the 32 training rows left by the validation split');
+    assert.equal(initial?.epoch, 0);
+    // The initialised network: gamma 1, beta 0, moving statistics 0 and 1.
+    assert.deepEqual(initial.layers[0].gamma, [1, 1, 1, 1, 1]);
+    assert.deepEqual(initial.layers[0].movingVariance, [1, 1, 1, 1, 1]);
+    assert.deepEqual(saved.map((s) => s.stats.epoch), [1, 2, 3]);
+    // Each record is its checkpoint's weights measured on the probe, drifting against the epoch before.
+    const p = pack(data, 'binary', 0, 32);
+    assert.ok(saved[0].stats.layers[0].meanDrift, 'epoch 1 drifts against epoch 0');
+    for (const [i, s] of saved.entries()) {
+      if (i === 0) {
+        const noDrift = { ...s.stats, layers: s.stats.layers.map(({ meanDrift: _m, stdDrift: _s, ...l }) => l) };
+        assert.deepEqual(noDrift, epochStats(1, probeUnitStats(s.layers, p)));
+      } else {
+        const tracker = new BnStatsTracker(p);
+        tracker.start(saved[i - 1].layers);
+        assert.deepEqual(s.stats, tracker.measure(s.stats.epoch, s.layers));
+      }
+    }
   });
-  assert.equal(probeRows, 32, 'the 32 training rows left by the validation split');
-  assert.equal(initial?.epoch, 0);
-  // The initialised network: gamma 1, beta 0, moving statistics 0 and 1.
-  assert.deepEqual(initial.layers[0].gamma, [1, 1, 1, 1, 1]);
-  assert.deepEqual(initial.layers[0].movingVariance, [1, 1, 1, 1, 1]);
-  assert.deepEqual(saved.map((s) => s.stats.epoch), [1, 2, 3]);
-  // Each record is its checkpoint's weights measured on the probe, drifting against the epoch before.
-  const p = pack(data, 'binary', 0, 32);
-  const prevLayers = new BnStatsTracker(p);
-  for (const [i, s] of saved.entries()) {
-    if (i > 0) prevLayers.start(saved[i - 1].layers);
-    const expected = i === 0 ? epochStats(1, probeUnitStats(s.layers, p), undefined) : prevLayers.measure(s.stats.epoch, s.layers);
-    if (i === 0) {
-      assert.ok(s.stats.layers[0].meanDrift, 'epoch 1 drifts against epoch 0');
-      assert.deepEqual({ ...s.stats, layers: s.stats.layers.map(({ meanDrift: _m, stdDrift: _s, ...l }) => l) }, expected);
-    } else assert.deepEqual(s.stats, expected);
-  }
-});
+}
