@@ -111,7 +111,9 @@ test('an experiment of two variants: status from the queue, one seed, the event 
   const json = (await call('GET', `/v1/experiments/${experimentId}/report?format=json`)).body;
   assert.deepEqual(json.rows.map((r: { name: string; outcome: string; epochsTrained: number }) => [r.name, r.outcome, r.epochsTrained]), [['no BN', 'completed', 3], ['BN', 'completed', 3]]);
   assert.ok(json.notes.some((n: string) => /diverged in epoch N/.test(n)), 'the report states its divergence rule');
-  assert.deepEqual(json.charts.filter((c: { available: boolean }) => c.available).map((c: { name: string }) => c.name).slice(0, 2), ['loss', 'val-accuracy']);
+  assert.deepEqual(json.charts.filter((c: { available: boolean }) => c.available).map((c: { name: string }) => c.name), ['loss', 'val-accuracy', 'drift', 'bn-gamma', 'bn-moving-variance']);
+  assert.deepEqual(Object.keys(json.bnStats), ['no BN', 'BN']);
+  assert.deepEqual(json.bnStats.BN.map((e: { epoch: number }) => e.epoch), [0, 1, 2, 3], 'the BN statistics of every epoch, from the initialised network on');
 
   // The page in a real browser: self-contained (the only request is the page itself), no CSP violation.
   browser = await launchBrowser();
@@ -130,14 +132,16 @@ test('an experiment of two variants: status from the queue, one seed, the event 
     external: [...document.querySelectorAll('[src], [href], [*|href]')].map((el) => el.getAttribute('src') ?? el.getAttribute('href') ?? el.getAttribute('xlink:href')),
   }));
   assert.deepEqual(page.rows, ['no BN', 'BN']);
-  assert.ok(page.svgs >= 2, `inline SVG charts: ${page.svgs}`);
+  assert.equal(page.svgs, 5, 'every chart inline');
   assert.equal(page.scripts, 0);
   assert.deepEqual(page.external.filter((u) => /^https?:/i.test(u ?? '')), []);
   const html = await (await fetch(reportUrl)).text();
   assert.doesNotMatch(html, /(src|href)\s*=\s*["']?https?:\/\//i);
 
   // Each chart: an SVG document that parses, with the variants in its legend.
-  for (const chart of ['loss', 'val-accuracy']) {
+  // Drift compares both; gamma and the moving variance exist where there is a BN layer only.
+  const legends: Record<string, string[]> = { loss: ['no BN', 'BN'], 'val-accuracy': ['no BN', 'BN'], drift: ['no BN', 'BN'], 'bn-gamma': ['BN'], 'bn-moving-variance': ['BN'] };
+  for (const [chart, expected] of Object.entries(legends)) {
     const res = await fetch(`${baseUrl}/v1/experiments/${experimentId}/charts/${chart}.svg`);
     assert.equal(res.status, 200, chart);
     assert.match(res.headers.get('content-type') ?? '', /^image\/svg\+xml/);
@@ -148,7 +152,7 @@ test('an experiment of two variants: status from the queue, one seed, the event 
     }, text);
     assert.equal(parsed.error, null, `${chart}.svg parses as XML`);
     assert.equal(parsed.root, 'svg');
-    for (const name of ['no BN', 'BN']) assert.ok(parsed.legend.includes(name), `${chart}: legend ${JSON.stringify(parsed.legend)} names ${name}`);
+    assert.deepEqual(parsed.legend.filter((l) => l === 'no BN' || l === 'BN').sort(), [...expected].sort(), `${chart}: legend ${JSON.stringify(parsed.legend)}`);
   }
   assert.equal((await call('GET', `/v1/experiments/${experimentId}/charts/nope.svg`)).status, 400);
 });

@@ -7,13 +7,14 @@ import type { TrainingQueue } from '../queue/types.js';
 import type { ExperimentChart, ExperimentRecord, ExperimentReport, ExperimentStatus } from '../schemas/experiment.js';
 import { EXPERIMENT_CHARTS } from '../schemas/experiment.js';
 import type { Store } from '../store/store.js';
+import type { BnStatsEpoch } from '../schemas/bn-stats.js';
 import type { Submitter } from '../training-jobs/submit.js';
 import { FINAL_STATUSES } from '../queue/job-status.js';
 import { createExperimentCreator } from './create.js';
 import { lastFiniteEvaluator } from './diverged.js';
 import { experimentEvents } from './events.js';
 import { CHART_TITLES, experimentChartSpec } from './report-charts.js';
-import { reportData } from './report-data.js';
+import { reportData, variantBnStats } from './report-data.js';
 import { reportHtml } from './report-html.js';
 import { renderSvg } from './report-svg.js';
 import { experimentStatus, type StatusOptions } from './status.js';
@@ -38,8 +39,8 @@ export function createExperiments(deps: ExperimentDeps) {
     return reportData(store, await status(record));
   }
 
-  async function chartSvg(experiment: ExperimentStatus, chart: ExperimentChart): Promise<string | null> {
-    const spec = experimentChartSpec(chart, { experiment });
+  async function chartSvg(experiment: ExperimentStatus, chart: ExperimentChart, bnStats?: Map<string, BnStatsEpoch[]>): Promise<string | null> {
+    const spec = experimentChartSpec(chart, { experiment, bnStats: bnStats ?? (await variantBnStats(store, experiment)) });
     return spec && renderSvg(spec);
   }
 
@@ -51,9 +52,11 @@ export function createExperiments(deps: ExperimentDeps) {
     report,
 
     async reportHtml(record: ExperimentRecord): Promise<string> {
-      const data = await report(record);
+      const experiment = await status(record);
+      const bnStats = await variantBnStats(store, experiment);
+      const data = await reportData(store, experiment, bnStats);
       const charts = [];
-      for (const name of EXPERIMENT_CHARTS) charts.push({ name, title: CHART_TITLES[name], svg: await chartSvg(data.experiment, name) });
+      for (const name of EXPERIMENT_CHARTS) charts.push({ name, title: CHART_TITLES[name], svg: await chartSvg(experiment, name, bnStats) });
       return reportHtml(data, charts);
     },
 

@@ -3,6 +3,7 @@
 import type { ExperimentReport, ExperimentReportRow, ExperimentStatus, ExperimentVariantStatus } from '../schemas/experiment.js';
 import { EXPERIMENT_CHARTS } from '../schemas/experiment.js';
 import type { ModelRecord, Store } from '../store/store.js';
+import type { BnStatsEpoch } from '../schemas/bn-stats.js';
 import { CHART_TITLES, experimentChartSpec } from './report-charts.js';
 import { BN_COMPARISONS, variantName } from './template.js';
 
@@ -14,6 +15,8 @@ export const REPORT_NOTES = {
     'a variant that diverged in epoch 1 left no checkpoint and has none.',
   duration: "Time: the variant's training time on this server, the sum of its epochs' durations (time queued behind other variants is not counted).",
   template: `Optimizer: plain SGD (no momentum), as the Keras original; the same seed for every variant. Without BN each hidden layer is Dense (with bias) -> ReLU, with BN Dense (no bias) -> BN -> ReLU.`,
+  bnStats:
+    "Drift and BN statistics: per epoch, on a fixed probe batch of training rows; drift is how far the mean of each unit's input moved since the previous epoch, in the previous epoch's standard deviations (GET /v1/models/:id/bn-stats).",
   original: 'Original: the test accuracy of the Keras original these comparisons come from (SGD, 48,000 MNIST training images, 10 epochs).',
 } as const;
 
@@ -58,8 +61,15 @@ function row(experiment: ExperimentStatus, v: ExperimentVariantStatus, model: Mo
   };
 }
 
+/** Each variant's per-epoch BN statistics, by variant name. */
+export async function variantBnStats(store: Store, experiment: ExperimentStatus): Promise<Map<string, BnStatsEpoch[]>> {
+  const all = await Promise.all(experiment.variants.map((v) => store.bnStats(v.modelId)));
+  return new Map(experiment.variants.map((v, i) => [v.name, all[i]]));
+}
+
 /** `experiment` with every variant's history (experimentStatus with history and evaluation). */
-export async function reportData(store: Store, experiment: ExperimentStatus): Promise<ExperimentReport> {
+export async function reportData(store: Store, experiment: ExperimentStatus, bnStats?: Map<string, BnStatsEpoch[]>): Promise<ExperimentReport> {
+  bnStats ??= await variantBnStats(store, experiment);
   const models = await Promise.all(experiment.variants.map((v) => store.getModel(v.modelId)));
   const rows = experiment.variants.map((v, i) => row(experiment, v, models[i]));
   const notes: string[] = [];
@@ -70,8 +80,9 @@ export async function reportData(store: Store, experiment: ExperimentStatus): Pr
   const charts = EXPERIMENT_CHARTS.map((name) => ({
     name,
     title: CHART_TITLES[name],
-    available: experimentChartSpec(name, { experiment }) !== null,
+    available: experimentChartSpec(name, { experiment, bnStats }) !== null,
     url: `/v1/experiments/${experiment.experimentId}/charts/${name}.svg`,
   }));
-  return { experiment, generatedAt: new Date().toISOString(), notes, rows, charts };
+  notes.push(REPORT_NOTES.bnStats);
+  return { experiment, generatedAt: new Date().toISOString(), notes, rows, charts, bnStats: Object.fromEntries(bnStats) };
 }

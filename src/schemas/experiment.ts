@@ -5,6 +5,7 @@ import { SPEC_LIMITS, modelRequestSchema, trainingOptionsSchema, type RequestLim
 import { EpochMetrics } from './checkpoint.js';
 import { JobProgress, JobStatusName } from './job.js';
 import { TestMetrics } from './evaluation.js';
+import { BnStatsEpoch } from './bn-stats.js';
 
 export const EXPERIMENT_TEMPLATES = ['bn-comparisons'] as const;
 export type ExperimentTemplate = (typeof EXPERIMENT_TEMPLATES)[number];
@@ -207,6 +208,7 @@ export const ExperimentReport = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    bnStats: Type.Record(Type.String(), Type.Array(BnStatsEpoch), { description: "Each variant's per-epoch BN statistics, by variant name" }),
   },
   { additionalProperties: false, description: "The report's data (GET /v1/experiments/:id/report?format=json)" },
 );
