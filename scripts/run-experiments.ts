@@ -5,6 +5,8 @@
 // its charts (SVG), and README.md with the test accuracies beside the original figures.
 //   EXPERIMENT_DATASETS=mnist,fashion-mnist   which datasets (default: both, fashion-mnist when installed)
 //   EXPERIMENT_BASE='{"training":{"epochs":3}}'  overrides merged into every variant (a shorter run)
+//   EXPERIMENT_RENDER_ONLY=1                  trains nothing: renders every docs/experiments/*/report.json again
+// A dataset not run this time keeps its earlier results (its report.json), and the README shows them too.
 // The service started here trains one variant at a time (WORKER_CONCURRENCY=1 unless set).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -13,8 +15,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/redis/embedded-redis.js';
 import type { ExperimentReport, ExperimentReportRow } from '../src/schemas/experiment.js';
+import { EXPERIMENT_CHARTS } from '../src/schemas/experiment.js';
 import { BN_COMPARISONS, variantName } from '../src/experiments/template.js';
-import { formatDuration } from '../src/experiments/report-html.js';
+import { formatDuration, reportHtml } from '../src/experiments/report-html.js';
+import { CHART_TITLES, experimentChartSpec } from '../src/experiments/report-charts.js';
+import { renderSvg } from '../src/experiments/report-svg.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN_JS = path.join(ROOT, 'dist/src/main.js');
@@ -64,6 +69,43 @@ interface Run {
   datasetId: string;
   report: ExperimentReport;
   wallMs: number;
+  overrides?: object;
+}
+
+/**
+ * Writes a dataset's report.json, run.json, report.html and chart SVGs, rendered here from the report's
+ * data with the functions the service's report routes use.
+ */
+async function writeRun(run: Run): Promise<void> {
+  const dir = path.join(OUT, run.slug);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'report.json'), `${JSON.stringify(run.report, null, 2)}\n`);
+  await fs.writeFile(path.join(dir, 'run.json'), `${JSON.stringify({ datasetId: run.datasetId, wallMs: run.wallMs, overrides: run.overrides }, null, 2)}\n`);
+  const input = { experiment: run.report.experiment, bnStats: new Map(Object.entries(run.report.bnStats)) };
+  const charts = [];
+  for (const name of EXPERIMENT_CHARTS) {
+    const spec = experimentChartSpec(name, input);
+    const svg = spec && (await renderSvg(spec));
+    if (svg) await fs.writeFile(path.join(dir, `${name}.svg`), svg);
+    charts.push({ name, title: CHART_TITLES[name], svg });
+  }
+  await fs.writeFile(path.join(dir, 'report.html'), reportHtml(run.report, charts));
+}
+
+/** The runs already in docs/experiments (report.json and run.json per dataset). */
+async function earlierRuns(): Promise<Run[]> {
+  const slugs = await fs.readdir(OUT).catch(() => [] as string[]);
+  const runs: Run[] = [];
+  const rank = (slug: string) => (slug === 'mnist' ? 0 : slug === 'fashion-mnist' ? 1 : 2);
+  for (const slug of slugs.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
+    const report = await fs.readFile(path.join(OUT, slug, 'report.json'), 'utf8').catch(() => null);
+    const meta = await fs.readFile(path.join(OUT, slug, 'run.json'), 'utf8').catch(() => null);
+    if (!report || !meta) continue;
+    const { datasetId, wallMs, overrides } = JSON.parse(meta) as { datasetId: string; wallMs: number; overrides?: object };
+    runs.push({ slug, datasetId, wallMs, overrides, report: JSON.parse(report) as ExperimentReport });
+  }
+  return runs;
 }
 
 async function runOne(base: string, slug: string, overrides: object | undefined): Promise<Run> {
@@ -83,16 +125,10 @@ async function runOne(base: string, slug: string, overrides: object | undefined)
     await sleep(POLL_MS);
   }
   const wallMs = Date.now() - t0;
-  const dir = path.join(OUT, slug);
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { recursive: true });
   const report = (await api<ExperimentReport>(base, 'GET', `/v1/experiments/${experimentId}/report?format=json`)).body;
-  await fs.writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await fs.writeFile(path.join(dir, 'report.html'), (await api(base, 'GET', `/v1/experiments/${experimentId}/report`)).text);
-  for (const chart of report.charts.filter((c) => c.available)) {
-    await fs.writeFile(path.join(dir, `${chart.name}.svg`), (await api(base, 'GET', chart.url)).text);
-  }
-  return { slug, datasetId, report, wallMs };
+  const run: Run = { slug, datasetId, report, wallMs, ...(overrides && { overrides }) };
+  await writeRun(run);
+  return run;
 }
 
 function cell(r: ExperimentReportRow | undefined): string {
@@ -102,7 +138,7 @@ function cell(r: ExperimentReportRow | undefined): string {
   return acc ?? r.outcome;
 }
 
-function readme(runs: Run[], overrides: object | undefined): string {
+function readme(runs: Run[]): string {
   const heads = ['Comparison', 'Original, no BN', 'Original, BN', ...runs.flatMap((r) => [`${r.slug}, no BN`, `${r.slug}, BN`])];
   const lines = BN_COMPARISONS.map((c) => {
     const ours = runs.flatMap((run) => [false, true].map((bn) => cell(run.report.rows.find((r) => r.name === variantName(c.name, bn)))));
@@ -111,7 +147,7 @@ function readme(runs: Run[], overrides: object | undefined): string {
   const times = runs.map((run) => {
     const training = run.report.rows.reduce((s, r) => s + (r.durationMs ?? 0), 0);
     const rows = run.report.rows.map((r) => `${r.name} ${formatDuration(r.durationMs)}`).join(', ');
-    return `- **${run.datasetId}**: ${formatDuration(run.wallMs)} from submission to the last variant's end (${formatDuration(training)} of training, one variant at a time); per variant: ${rows}.`;
+    return `- **${run.datasetId}** (seed ${run.report.experiment.seed}, ${run.report.generatedAt.slice(0, 10)}): ${formatDuration(run.wallMs)} from submission to the last variant's end (${formatDuration(training)} of training, one variant at a time); per variant: ${rows}.`;
   });
   const cores = os.cpus().length;
   return `# BN comparisons, as run by \`npm run experiments\`
@@ -120,7 +156,10 @@ The \`bn-comparisons\` template (see the main README, section Experiments): a 78
 trained with plain SGD for 10 epochs on 80 % of the training images (20 % held out for validation),
 without and with BN (Dense without bias -> BN -> ReLU), in four settings. Test accuracy on each
 dataset's test part, with the frozen moving statistics. "Original" is the Keras original these
-comparisons come from (MNIST, 48,000 training images).${overrides ? `\n\nThis run merged \`${JSON.stringify(overrides)}\` into every variant.` : ''}
+comparisons come from (MNIST, 48,000 training images).${runs
+    .filter((r) => r.overrides)
+    .map((r) => `\n\nThe ${r.datasetId} run merged \`${JSON.stringify(r.overrides)}\` into every variant.`)
+    .join('')}
 
 ${heads.map((h) => `| ${h} `).join('')}|
 ${heads.map(() => '|---').join('')}|
@@ -144,22 +183,32 @@ ${runs.map((run) => `- ${run.datasetId}: ${run.report.charts.filter((c) => c.ava
 }
 
 async function main(): Promise<void> {
+  if (process.env.EXPERIMENT_RENDER_ONLY) {
+    const runs = await earlierRuns();
+    if (runs.length === 0) throw new Error(`no report.json under ${OUT} to render`);
+    for (const run of runs) await writeRun(run);
+    await fs.writeFile(path.join(OUT, 'README.md'), readme(runs));
+    console.log(`rendered ${runs.map((r) => r.slug).join(', ')} again`);
+    return;
+  }
   const overrides = process.env.EXPERIMENT_BASE ? (JSON.parse(process.env.EXPERIMENT_BASE) as object) : undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   const base = process.env.BN_SERVICE_URL ?? (service = await startService()).base;
   try {
     const wanted = process.env.EXPERIMENT_DATASETS?.split(',').map((s) => s.trim()) ?? ['mnist', 'fashion-mnist'];
-    const runs: Run[] = [];
+    const fresh: Run[] = [];
     for (const slug of wanted) {
       const info = await api(base, 'GET', `/v1/datasets/builtin:${slug}`);
       if (info.status !== 200) {
         console.log(`builtin:${slug} is not available here (${info.status}): skipped. ${info.text.slice(0, 300)}`);
         continue;
       }
-      runs.push(await runOne(base, slug, overrides));
+      fresh.push(await runOne(base, slug, overrides));
     }
-    if (runs.length === 0) throw new Error('no dataset could be run');
-    await fs.writeFile(path.join(OUT, 'README.md'), readme(runs, overrides));
+    if (fresh.length === 0) throw new Error('no dataset could be run');
+    // The datasets not run this time keep their earlier results.
+    const runs = (await earlierRuns()).map((r) => fresh.find((f) => f.slug === r.slug) ?? r);
+    await fs.writeFile(path.join(OUT, 'README.md'), readme(runs));
     console.log(`wrote ${path.relative(ROOT, OUT)}/`);
   } finally {
     if (service) {

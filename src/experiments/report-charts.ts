@@ -9,7 +9,7 @@ import type { ExperimentChart, ExperimentStatus } from '../schemas/experiment.js
 import { REPORT_CHART_WIDTH } from './report-svg.js';
 
 export const CHART_TITLES: Record<ExperimentChart, string> = {
-  loss: 'Training and validation loss per epoch',
+  loss: 'Training and validation loss per epoch (log scale)',
   'val-accuracy': 'Validation accuracy per epoch',
   drift: "Drift of each hidden layer's input per epoch (median and 10-90 % band across units)",
   'bn-gamma': 'BN gamma per epoch, per hidden layer (median, 10-90 % band, extremes across units)',
@@ -34,7 +34,16 @@ function layerBands(input: ChartInput, quantity: BandQuantity, title: string, ep
     charts.push({ ...chart, data: { values: points } });
   }
   if (charts.length === 0) return null;
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, vconcat: charts } as unknown as TopLevelSpec;
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, vconcat: charts, config: LEGEND } as unknown as TopLevelSpec;
+}
+
+/** Legends wide enough for variant names (Vega truncates labels at 160 px by default). */
+const LEGEND = { legend: { labelLimit: 320 } };
+
+/** Loss spans orders of magnitude between variants that learn and those that do not: a log axis. */
+function logLoss(spec: TopLevelSpec): TopLevelSpec {
+  const s = spec as unknown as { encoding: { y: Record<string, unknown> } };
+  return { ...spec, encoding: { ...s.encoding, y: { ...s.encoding.y, scale: { type: 'log' } } } } as unknown as TopLevelSpec;
 }
 
 function epochsOf(experiment: ExperimentStatus): number {
@@ -47,15 +56,15 @@ export function experimentChartSpec(chart: ExperimentChart, input: ChartInput): 
   switch (chart) {
     case 'loss': {
       const points = experiment.variants.flatMap((v) => curvePoints(v.history ?? [], 'loss', v.name));
-      return points.length === 0 ? null : { ...curveSpec(points, 'loss', { epochs, width: REPORT_CHART_WIDTH, height: 300 }), title: CHART_TITLES.loss } as TopLevelSpec;
+      return points.length === 0 ? null : ({ ...logLoss(curveSpec(points, 'loss', { epochs, width: REPORT_CHART_WIDTH, height: 300 })), title: CHART_TITLES.loss, config: LEGEND } as TopLevelSpec);
     }
     case 'val-accuracy': {
       const points = experiment.variants.flatMap((v) => curvePoints(v.history ?? [], 'accuracy', v.name)).filter((p) => p.split === 'validation');
-      return points.length === 0 ? null : { ...curveSpec(points, 'accuracy', { epochs, width: REPORT_CHART_WIDTH, height: 300 }), title: CHART_TITLES['val-accuracy'] } as TopLevelSpec;
+      return points.length === 0 ? null : ({ ...curveSpec(points, 'accuracy', { epochs, width: REPORT_CHART_WIDTH, height: 300 }), title: CHART_TITLES['val-accuracy'], config: LEGEND } as TopLevelSpec);
     }
     case 'drift': {
       const points = experiment.variants.flatMap((v) => driftPoints(input.bnStats?.get(v.name) ?? [], 'meanDrift', v.name));
-      return points.length === 0 ? null : ({ ...driftSpec(points, { epochs, width: REPORT_CHART_WIDTH, height: 300 }), title: CHART_TITLES.drift } as TopLevelSpec);
+      return points.length === 0 ? null : ({ ...driftSpec(points, { epochs, width: REPORT_CHART_WIDTH, height: 300 }), title: CHART_TITLES.drift, config: LEGEND } as TopLevelSpec);
     }
     case 'bn-gamma':
       return layerBands(input, 'gamma', CHART_TITLES['bn-gamma'], epochs);

@@ -4,7 +4,7 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
 /** Width of every report chart, in pixels (a server has no container to fit). */
-export const REPORT_CHART_WIDTH = 640;
+export const REPORT_CHART_WIDTH = 860;
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
