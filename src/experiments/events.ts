@@ -5,7 +5,6 @@
 //   completed | failed | cancelled   last, once every variant has ended: the whole ExperimentStatus
 // Every change of a variant's job (the queue's events) makes the experiment be read again and compared
 // with what was sent; a slow poll covers events pub/sub may drop.
-import type { TrainingQueue } from '../queue/types.js';
 import type { ExperimentRecord, ExperimentStatus } from '../schemas/experiment.js';
 import { experimentStatus, type StatusDeps } from './status.js';
 
@@ -19,7 +18,7 @@ const POLL_MS = 2000;
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
 export async function* experimentEvents(
-  deps: StatusDeps & { queue: TrainingQueue },
+  deps: StatusDeps,
   record: ExperimentRecord,
   closed: Promise<void>,
 ): AsyncGenerator<ExperimentEvent> {
