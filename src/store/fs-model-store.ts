@@ -1,5 +1,6 @@
-// Model records on the filesystem, one JSON document per model, written once at submission. Deleting a
-// model renames its directory out of the listing first (one atomic rename), then removes the files.
+// Model records on the filesystem, one JSON document per model, written atomically at submission and by
+// its job (the probe batch's size, the test metrics). Deleting a model renames its directory out of the
+// listing first (one atomic rename), then removes the files.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, isErrno, readJson, uniqueSuffix, writeFileAtomic } from '../util/atomic-file.js';

@@ -185,8 +185,9 @@ export default async function trainingProcessor(
     if (resume && bnLogged[bnLogged.length - 1]?.epoch !== lastSavedEpoch) {
       // A crash between the epoch log's line and this one: measured again from the checkpoint (its
       // drift needs the epoch before's, when retention kept it).
-      const previous = await store.getCheckpoint(modelId, lastSavedEpoch - 1);
-      await store.appendBnStats(modelId, bnStatsOfCheckpoint(data.train, { validationSplit: training.validationSplit, separateValidation: false }, resume.checkpoint, previous ?? undefined));
+      const previous = (await store.getCheckpoint(modelId, lastSavedEpoch - 1)) ?? undefined;
+      const probeOptions = { validationSplit: training.validationSplit, separateValidation: false };
+      await store.appendBnStats(modelId, bnStatsOfCheckpoint(data.train, probeOptions, resume.checkpoint, previous));
       if (!previous) log.warn({ epoch: lastSavedEpoch }, 'the BN statistics of the last saved epoch were measured again without their drift (the epoch before is pruned)');
     }
     const complete = async (result: TrainingJobResult): Promise<TrainingJobResult> => {
