@@ -14,6 +14,8 @@ export function fsExperimentStore(layout: FsLayout): ExperimentStore {
   const read = (id: string) => readJson<ExperimentRecord>(layout.experimentPath(id));
   return {
     async putExperiment(record) {
+      // Made with the first experiment: a data directory without any has no experiments/ directory.
+      if (await fs.mkdir(layout.experimentsDir, { recursive: true })) await fsyncDir(layout.root);
       await writeFileAtomic(layout.experimentPath(requireId(record.experimentId, 'experiment id')), JSON.stringify(record, null, 2));
     },
 
@@ -22,7 +24,11 @@ export function fsExperimentStore(layout: FsLayout): ExperimentStore {
     },
 
     async listExperiments() {
-      const ids = (await fs.readdir(layout.experimentsDir)).flatMap((n) => RECORD.exec(n)?.[1] ?? []);
+      const names = await fs.readdir(layout.experimentsDir).catch((err: unknown) => {
+        if (isErrno(err, 'ENOENT')) return [] as string[];
+        throw err;
+      });
+      const ids = names.flatMap((n) => RECORD.exec(n)?.[1] ?? []);
       const records: ExperimentRecord[] = [];
       for (let i = 0; i < ids.length; i += 32) {
         for (const r of await Promise.all(ids.slice(i, i + 32).map(read))) if (r) records.push(r);
@@ -37,7 +43,7 @@ export function fsExperimentStore(layout: FsLayout): ExperimentStore {
       try {
         await fs.unlink(layout.experimentPath(experimentId));
       } catch (err) {
-        if (isErrno(err, 'ENOENT')) return false;
+        if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
         throw err;
       }
       await fsyncDir(layout.experimentsDir);

@@ -23,7 +23,6 @@ export async function createFsStore(dataDir: string, options: FsStoreOptions = {
   const layout = fsLayout(dataDir);
   await fs.mkdir(layout.datasetsDir, { recursive: true });
   await fs.mkdir(layout.modelsDir, { recursive: true });
-  await fs.mkdir(layout.experimentsDir, { recursive: true });
   const { forget, ...checkpoints } = fsCheckpointStore(layout, options);
   return {
     ...fsDatasetStore(layout),
