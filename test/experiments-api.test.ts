@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSse, startEnv, waitFor, type TestEnv } from './api-helpers.js';
 import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import { builtinData } from '../src/datasets/builtin.js';
+import { storeDataset } from '../src/datasets/dataset-service.js';
 
 let env: TestEnv;
 let baseUrl: string;
@@ -182,4 +184,45 @@ test('the list is paginated newest first; DELETE cancels the variants still runn
     assert.ok(await env.store.getModel(v.modelId), 'its model stays');
   }
   assert.equal((await call('DELETE', `/v1/experiments/${experimentId}`)).status, 404);
+});
+
+test('a variant that diverges is a result: "diverged in epoch N", test metrics of its last finite checkpoint, the experiment completed', { timeout: 60_000 }, async () => {
+  // builtin:blobs's rows with a test part (its first 200 rows): the settings of test/faults-diverge.test.ts
+  // (regression, no BN, plain SGD at lr 1.5, seed 1) leave finite epochs, then overflow.
+  const blobs = await builtinData('builtin:blobs');
+  assert.ok(blobs);
+  const test = { ...blobs.train, rows: 200, x: blobs.train.x.slice(0, 400), y: blobs.train.y.slice(0, 200) };
+  const info = await storeDataset(env.store, { train: blobs.train, test }, { name: 'blobs with a test part' });
+  const created = await call('POST', '/v1/experiments', {
+    datasetId: info.id,
+    base: { model: { hidden: [32], task: 'regression', batchNorm: { enabled: false } }, training: { epochs: 10, batchSize: 32, optimizer: 'sgd', learningRate: 1.5, seed: 1 } },
+    variants: [{ name: 'no BN' }, { name: 'no BN (lr 0.01)', training: { learningRate: 0.01 } }],
+  });
+  assert.equal(created.status, 202, JSON.stringify(created.body));
+  const end = await finished(created.body.experimentId);
+  assert.equal(end.status, 'completed', 'a divergence is a result, not a failure of the experiment');
+  const [diverged, fine] = end.variants;
+  assert.equal(diverged.status, 'failed');
+  assert.match(diverged.error, /diverged/);
+  const k = diverged.diverged.lastFiniteEpoch;
+  assert.ok(k >= 1, `finite epochs before the divergence: ${k}`);
+  assert.equal(diverged.diverged.epoch, k + 1);
+  assert.equal(diverged.history.length, k);
+  assert.equal(diverged.testMetricsOf, 'last-finite-checkpoint');
+  assert.equal(diverged.testMetrics.checkpoint, k);
+  // The same figure as evaluating that checkpoint through the evaluation route.
+  const evaluated = await call('POST', `/v1/models/${diverged.modelId}/evaluate`, { datasetId: info.id, checkpoint: k });
+  assert.equal(evaluated.status, 200, JSON.stringify(evaluated.body));
+  assert.equal(diverged.testMetrics.loss, evaluated.body.loss);
+  assert.equal(diverged.testMetrics.rows, 200);
+  assert.equal(fine.status, 'completed');
+  assert.equal(fine.testMetricsOf, 'final');
+  assert.equal(fine.testMetrics.checkpoint, 10);
+
+  const report = (await call('GET', `/v1/experiments/${end.experimentId}/report?format=json`)).body;
+  assert.equal(report.rows[0].outcome, `diverged in epoch ${k + 1}`);
+  assert.deepEqual(report.rows[0].test, { loss: evaluated.body.loss, checkpoint: k, of: 'last-finite-checkpoint' });
+  const html = (await call('GET', `/v1/experiments/${end.experimentId}/report`)).body as string;
+  assert.match(html, new RegExp(`diverged in epoch ${k + 1}`));
+  assert.match(html, new RegExp(`epoch ${k}, last finite`));
 });
