@@ -103,6 +103,75 @@ describe('dataset uploads and built-ins over HTTP', () => {
   });
 });
 
+describe('GET /v1/datasets/:id/rows: a page of rows', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startEnv();
+  });
+  after(() => env.close());
+
+  const rows = async (url: string) => {
+    const res = await env.app.inject({ method: 'GET', url });
+    return { status: res.statusCode, body: res.json() };
+  };
+
+  it('answers the rows of an upload as stored, by index, with the split total', async () => {
+    const { payload, headers } = await formBody([['label', 'placed'], ['features', file('s.csv', 'gpa,iq,placed\n7,70,1\n8,80,0\n9,90,1\n')]]);
+    const up = await env.app.inject({ method: 'POST', url: '/v1/datasets', payload, headers });
+    assert.equal(up.statusCode, 201, up.body);
+    const id = up.json<DatasetInfo>().id;
+    const page = await rows(`/v1/datasets/${id}/rows?split=train&offset=1&limit=5`);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    assert.deepEqual(page.body, {
+      datasetId: id,
+      split: 'train',
+      offset: 1,
+      total: 3,
+      rows: [
+        { index: 1, features: [8, 80], label: 0 },
+        { index: 2, features: [9, 90], label: 1 },
+      ],
+    });
+    // No test part: the default split (test) says what to ask for instead.
+    const noTest = await rows(`/v1/datasets/${id}/rows`);
+    assert.deepEqual([noTest.status, noTest.body.field], [400, 'split']);
+    assert.match(noTest.body.message, /no test part; ask for \?split=train/);
+  });
+
+  it('builtin:mnist test rows: 784 pixels scaled to [0, 1] (raw: the bytes), labels 0-9', async () => {
+    const unit = await rows('/v1/datasets/builtin:mnist/rows?offset=1998&limit=100');
+    assert.equal(unit.status, 200, JSON.stringify(unit.body));
+    assert.deepEqual([unit.body.split, unit.body.total, unit.body.rows.map((r: { index: number }) => r.index)], ['test', 2000, [1998, 1999]]);
+    const raw = await rows('/v1/datasets/builtin:mnist/rows?offset=1998&limit=2&scale=raw');
+    assert.equal(raw.body.datasetId, 'builtin:mnist?scale=raw');
+    for (const [i, row] of unit.body.rows.entries()) {
+      assert.equal(row.features.length, 784);
+      assert.ok(Number.isInteger(row.label) && row.label >= 0 && row.label <= 9, String(row.label));
+      assert.equal(raw.body.rows[i].label, row.label);
+      assert.ok(raw.body.rows[i].features.every((v: number) => Number.isInteger(v) && v >= 0 && v <= 255));
+      assert.ok(raw.body.rows[i].features.some((v: number) => v > 0), 'a digit has ink');
+      row.features.forEach((v: number, j: number) => assert.ok(Math.abs(v - raw.body.rows[i].features[j] / 255) < 1e-6));
+    }
+  });
+
+  it('400 names offset, limit or split; 404 an unknown dataset', async () => {
+    const cases: [string, number, string, RegExp][] = [
+      ['/v1/datasets/builtin:mnist/rows?offset=2000', 400, 'offset', /offset 2000 is past the last row of the test part \(it has 2000 rows: 0-1999\)/],
+      ['/v1/datasets/builtin:mnist/rows?split=train&offset=8000', 400, 'offset', /train part \(it has 8000 rows/],
+      ['/v1/datasets/builtin:mnist/rows?limit=101', 400, 'limit', /at most 100/],
+      ['/v1/datasets/builtin:mnist/rows?offset=-1', 400, 'offset', /./],
+      ['/v1/datasets/builtin:mnist/rows?split=all', 400, 'split', /./],
+      ['/v1/datasets/ds_nothing_here/rows', 404, 'id', /no dataset ds_nothing_here/],
+    ];
+    for (const [url, status, field, message] of cases) {
+      const res = await rows(url);
+      assert.equal(res.status, status, `${url}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.field, field, url);
+      assert.match(res.body.message, message, url);
+    }
+  });
+});
+
 describe('builtin:fashion-mnist without its Debian package', () => {
   let env: TestEnv;
   before(async () => {

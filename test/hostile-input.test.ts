@@ -275,6 +275,17 @@ const datasetGetCases: Case[] = [
     status: 400,
     field: 'id',
   },
+  ...idCases('GET /v1/datasets/:id/rows', 'GET', (id) => `/v1/datasets/${id}/rows`, 'id'),
+  { name: 'GET /v1/datasets/:id/rows: unknown id', url: '/v1/datasets/ds_unknown/rows', status: 404, field: 'id', message: /no dataset ds_unknown/ },
+  ...['-1', 'abc', '1.5', '1e3', '01', '', '9999999999'].map((v): Case => ({ name: `GET rows?offset=${v}`, url: `/v1/datasets/builtin:blobs/rows?split=train&offset=${v}`, status: 400, field: 'offset' })),
+  { name: 'GET rows?offset past the last row', url: '/v1/datasets/builtin:blobs/rows?split=train&offset=1000', status: 400, field: 'offset', message: /past the last row/ },
+  ...['0', '-1', '1.5', 'x', '', '0100'].map((v): Case => ({ name: `GET rows?limit=${v}`, url: `/v1/datasets/builtin:blobs/rows?split=train&limit=${v}`, status: 400, field: 'limit' })),
+  ...['101', '999'].map((v): Case => ({ name: `GET rows?limit=${v}`, url: `/v1/datasets/builtin:blobs/rows?split=train&limit=${v}`, status: 400, field: 'limit', message: /at most 100/ })),
+  ...['all', 'TEST', ''].map((v): Case => ({ name: `GET rows?split=${v}`, url: `/v1/datasets/builtin:blobs/rows?split=${v}`, status: 400, field: 'split' })),
+  { name: 'GET rows of a dataset without a test part', url: '/v1/datasets/builtin:blobs/rows', status: 400, field: 'split', message: /no test part/ },
+  { name: 'GET rows?scale=big', url: '/v1/datasets/builtin:mnist/rows?scale=big', status: 400, field: 'scale' },
+  { name: 'GET rows?scale on an uploaded dataset', url: '/v1/datasets/ds_x/rows?scale=raw', status: 400, field: 'scale' },
+  { name: 'GET rows?colour=red', url: '/v1/datasets/builtin:blobs/rows?colour=red', status: 400, field: 'colour' },
 ];
 
 // ---------------------------------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ export interface SplitReader {
   close(): Promise<void>;
 }
 
-async function openPart(store: Store, id: string, part: PartName): Promise<PartReader | null> {
+/** One part's rows, read a range at a time (stored datasets are not loaded whole); null when it does not exist. */
+export async function openDatasetPart(store: Store, id: string, part: PartName): Promise<PartReader | null> {
   if (!isBuiltinId(id)) return store.openDatasetPart(id, part);
   const rows = await builtinPart(id, part);
   return rows ? memoryPartReader(rows) : null;
@@ -98,7 +99,7 @@ export async function openDatasetSplit(store: Store, id: string, split: SplitNam
   const names: PartName[] = split === 'all' ? ['train', 'test'] : [split];
   const readers: PartReader[] = [];
   for (const name of names) {
-    const reader = await openPart(store, id, name);
+    const reader = await openDatasetPart(store, id, name);
     if (reader) readers.push(reader);
     else if (split !== 'all' || name === 'train') {
       await Promise.all(readers.map((r) => r.close()));

@@ -92,3 +92,27 @@ export interface DatasetData {
   train: DatasetPart;
   test?: DatasetPart;
 }
+
+/** The most rows GET /v1/datasets/:id/rows answers at once: a page of rows, never a whole dataset. */
+export const MAX_ROWS_PAGE = 100;
+
+export const DatasetRows = Type.Object(
+  {
+    datasetId: Type.String(),
+    split: Type.Enum(PART_NAMES),
+    offset: Type.Integer({ description: 'Index of the first row answered' }),
+    rows: Type.Array(
+      Type.Object(
+        {
+          index: Type.Integer({ description: 'Row index within the split' }),
+          features: Type.Array(Type.Number(), { description: 'Feature values with the storage scale applied (what a model is given)' }),
+          label: Type.Number(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    total: Type.Integer({ description: 'Rows of the split' }),
+  },
+  { additionalProperties: false, description: 'Rows [offset, offset + limit) of one part of a dataset' },
+);
+export type DatasetRows = Static<typeof DatasetRows>;

@@ -4,6 +4,7 @@ import { KeyDialog } from './components/key-dialog.js';
 import { ModelsPage } from './pages/models.js';
 import { ModelPage } from './pages/model.js';
 import { JobPage } from './pages/job.js';
+import { JobsPage } from './pages/jobs.js';
 import { NewJobPage } from './pages/new-job.js';
 import { DatasetsPage } from './pages/datasets.js';
 import { DatasetPage } from './pages/dataset.js';
@@ -13,6 +14,7 @@ export const UI = '/ui';
 
 const NAV = [
   { href: `${UI}/models`, label: 'Models', match: (p: string) => p === `${UI}/` || p === UI || p.startsWith(`${UI}/models`) },
+  { href: `${UI}/jobs`, label: 'Jobs', match: (p: string) => p === `${UI}/jobs` || (p.startsWith(`${UI}/jobs/`) && p !== `${UI}/jobs/new`) },
   { href: `${UI}/jobs/new`, label: 'New job', match: (p: string) => p === `${UI}/jobs/new` },
   { href: `${UI}/datasets`, label: 'Datasets', match: (p: string) => p.startsWith(`${UI}/datasets`) },
 ];
@@ -63,6 +65,7 @@ export function App() {
           <Route path={`${UI}/`} component={ModelsPage} />
           <Route path={`${UI}/models`} component={ModelsPage} />
           <Route path={`${UI}/models/:modelId`} component={ModelPage} />
+          <Route path={`${UI}/jobs`} component={JobsPage} />
           <Route path={`${UI}/jobs/new`} component={NewJobPage} />
           <Route path={`${UI}/jobs/:jobId`} component={JobPage} />
           <Route path={`${UI}/datasets`} component={DatasetsPage} />

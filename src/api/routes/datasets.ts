@@ -1,12 +1,13 @@
 // Datasets: uploads as JSON ({features, labels}), as a text/csv body (?label=<column>) or as files in a
 // multipart/form-data form (CSV, NPY or IDX, gzip allowed, with an optional test part), their info, the
-// list, and deletion (refused while a queued or running job uses the dataset).
+// list, a page of their rows, and deletion (refused while a queued or running job uses the dataset).
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DatasetInfo, DatasetUpload } from '../../schemas/dataset.js';
-import { createDatasetFromUpload, getDatasetInfo, missingDatasetMessage, startUpload } from '../../datasets/dataset-service.js';
+import { DatasetInfo, DatasetRows, DatasetUpload, MAX_ROWS_PAGE, PART_NAMES } from '../../schemas/dataset.js';
+import { createDatasetFromUpload, getDatasetInfo, missingDatasetMessage, openDatasetPart, startUpload } from '../../datasets/dataset-service.js';
+import { featureRows } from '../../datasets/arrays.js';
 import { builtinInfo, isBuiltinId, listBuiltinIds } from '../../datasets/builtin.js';
 import { DatasetError, DatasetTooLargeError } from '../../datasets/errors.js';
 import { counted } from '../../datasets/formats/source.js';
@@ -65,6 +66,29 @@ const DatasetQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const ScaleQuery = DatasetQuery.properties.scale;
+
+const RowsQuery = Type.Object(
+  {
+    split: Type.Optional(Type.Enum(PART_NAMES, { description: "test (default: the held-out part) or train" })),
+    offset: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,8})$', description: 'Index of the first row (default 0), below the split\'s rows' })),
+    limit: Type.Optional(
+      Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `Rows to answer, 1-${MAX_ROWS_PAGE} (default 10)` }),
+    ),
+    scale: ScaleQuery,
+  },
+  { additionalProperties: false },
+);
+
+/** The id a request names: ?scale= joins a built-in image set's id (builtin:mnist?scale=raw). */
+function scaledId(id: string, scale: string | undefined): string {
+  if (scale === undefined) return id;
+  if (!id.startsWith('builtin:') || id.includes('?')) {
+    throw new ApiError(400, '?scale applies to builtin:mnist and builtin:fashion-mnist (not already given in the id)', 'scale');
+  }
+  return `${id}?scale=${scale}`;
+}
 
 function mediaType(request: FastifyRequest): string | undefined {
   return request.headers['content-type']?.split(';')[0].trim().toLowerCase();
@@ -267,17 +291,50 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      let id = request.params.id;
-      const scale = request.query.scale;
-      if (scale !== undefined) {
-        if (!id.startsWith('builtin:') || id.includes('?')) {
-          throw new ApiError(400, '?scale applies to builtin:mnist and builtin:fashion-mnist (not already given in the id)', 'scale');
-        }
-        id = `${id}?scale=${scale}`;
-      }
+      const id = scaledId(request.params.id, request.query.scale);
       const info = await getDatasetInfo(app.store, id);
       if (!info) throw new ApiError(404, await missingDatasetMessage(id), 'id');
       return info;
+    },
+  );
+
+  app.get(
+    '/v1/datasets/:id/rows',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: `A page of a dataset's rows (at most ${MAX_ROWS_PAGE}): features with the storage scale applied, and labels`,
+        description:
+          'Reads just those rows from storage (a dataset is never loaded whole for this). Rows are numbered from 0 ' +
+          'within the split; an offset at or past the split\'s rows is 400, naming offset.',
+        params: DatasetParams,
+        querystring: RowsQuery,
+        response: { 200: described(DatasetRows, 'The rows'), ...commonErrors, ...pickErrors(400, 404) },
+      },
+    },
+    async (request) => {
+      const { split = 'test', offset: offsetText = '0', limit: limitText = '10' } = request.query;
+      const id = scaledId(request.params.id, request.query.scale);
+      const offset = Number(offsetText);
+      const limit = Number(limitText);
+      if (limit > MAX_ROWS_PAGE) throw new ApiError(400, `limit is at most ${MAX_ROWS_PAGE} rows`, 'limit');
+      const info = await getDatasetInfo(app.store, id);
+      if (!info) throw new ApiError(404, await missingDatasetMessage(id), 'id');
+      if (split === 'test' && !info.test) throw new ApiError(400, `dataset ${id} has no test part; ask for ?split=train`, 'split');
+      const reader = await openDatasetPart(app.store, id, split);
+      if (!reader) throw new ApiError(404, await missingDatasetMessage(id), 'id');
+      try {
+        if (offset >= reader.rows) {
+          throw new ApiError(400, `offset ${offset} is past the last row of the ${split} part (it has ${reader.rows} rows: 0-${reader.rows - 1})`, 'offset');
+        }
+        const to = Math.min(reader.rows, offset + limit);
+        const part = await reader.read(offset, to);
+        const features = featureRows(part);
+        const rows = features.map((x, i) => ({ index: offset + i, features: x, label: part.y[i] }));
+        return { datasetId: info.id, split, offset, rows, total: reader.rows };
+      } finally {
+        await reader.close();
+      }
     },
   );
 };

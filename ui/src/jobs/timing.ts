@@ -23,3 +23,15 @@ export function remainingMs(status: Pick<JobStatus, 'status' | 'progress'>, hist
   const current = batches && batch !== undefined && batch < batches ? batch / batches : 0;
   return Math.max(0, (epochs - epoch - current) * perEpoch);
 }
+
+/**
+ * Time left from the progress alone (a list has no history): the time per epoch so far, from the job's
+ * submission, times the epochs still to train. Cruder than remainingMs (queue time counts as training).
+ */
+export function remainingFromProgressMs(status: Pick<JobStatus, 'status' | 'progress' | 'createdAt' | 'finishedAt'>, now: number): number | undefined {
+  if (status.status !== 'running') return undefined;
+  const { epoch, epochs, batch, batches } = status.progress;
+  const done = epoch + (batches && batch !== undefined && batch < batches ? batch / batches : 0);
+  if (done <= 0) return undefined;
+  return Math.max(0, ((epochs - done) * elapsedMs(status, now)) / done);
+}

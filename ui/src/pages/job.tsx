@@ -3,15 +3,19 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { followJob } from '../api/job-events.js';
+import { retrying } from '../api/retry.js';
 import type { EpochMetrics, JobStatus, ModelDetail } from '../api/types.js';
 import { ApiErrorBox, FailureBox } from '../components/api-error.js';
 import { TrainingCurves } from '../components/training-curves.js';
+import { LearningRateChart } from '../components/learning-rate-chart.js';
+import { EvaluationView } from '../components/evaluation.js';
 import { OptionsList } from '../components/options.js';
 import { EpochTable } from '../components/epoch-table.js';
 import { Fact, ModelFacts } from '../components/facts.js';
 import { StatusBadge, isActive } from '../components/status.js';
+import { CancelJob } from '../components/cancel-job.js';
 import { useTitle } from '../components/use-title.js';
-import { fmtDate, fmtDuration, fmtInt } from '../format.js';
+import { fmt, fmtDate, fmtDuration, fmtInt } from '../format.js';
 import { epochsOfEvent, mergeEpochs } from '../jobs/epoch-metrics.js';
 import { elapsedMs, remainingMs } from '../jobs/timing.js';
 
@@ -38,27 +42,31 @@ export function JobPage({ jobId }: { jobId: string }) {
     setHistory([]);
     setError(undefined);
     const loadModel = async (modelId: string) => {
-      const detail = await api<ModelDetail>(`/v1/models/${modelId}`, { signal });
+      const detail = await retrying(() => api<ModelDetail>(`/v1/models/${modelId}`, { signal }), signal);
       if (signal.aborted) return;
       setModel(detail);
       // Every saved epoch's metrics: the full history, whatever the event stream carries.
       setHistory((h) => mergeEpochs(detail.checkpoints.map((c) => c.metrics), h));
     };
     (async () => {
-      const first = await api<JobStatus>(`/v1/training-jobs/${jobId}`, { signal });
+      const first = await retrying(() => api<JobStatus>(`/v1/training-jobs/${jobId}`, { signal }), signal);
       if (signal.aborted) return;
       setStatus(first);
       setHistory((h) => mergeEpochs(h, first.history ?? []));
-      await loadModel(first.modelId);
+      // The model's facts and saved epochs complete the page; the job is followed whether or not they load.
+      void loadModel(first.modelId).catch((err: unknown) => !signal.aborted && setError(err));
       await followJob(
         jobId,
         {
           onEvent(event, data) {
-            setStream(isJobStatus(data) && isActive(data.status) ? 'live' : 'ended');
-            if (isJobStatus(data)) setStatus(data);
+            // An epoch event carries metrics only: the stream's state follows the statuses.
+            if (isJobStatus(data)) {
+              setStream(isActive(data.status) ? 'live' : 'ended');
+              setStatus(data);
+            }
             setHistory((h) => mergeEpochs(h, epochsOfEvent(event, data)));
             // The final event: the model record now has every checkpoint and its final status.
-            if (isJobStatus(data) && !isActive(data.status)) void loadModel(data.modelId).catch(setError);
+            if (isJobStatus(data) && !isActive(data.status)) void loadModel(data.modelId).catch((err: unknown) => !signal.aborted && setError(err));
           },
           onReconnecting: (reconnecting) => setStream(reconnecting ? 'reconnecting' : 'live'),
         },
@@ -80,6 +88,8 @@ export function JobPage({ jobId }: { jobId: string }) {
 
   const epochs = status?.progress.epochs ?? model?.training.epochs;
   const classification = model ? model.spec.task !== 'regression' : true;
+  // Recorded at the job's end on the dataset's test part: on the job's status, else on the model.
+  const testMetrics = status?.testMetrics ?? model?.testMetrics;
 
   return (
     <section>
@@ -88,16 +98,26 @@ export function JobPage({ jobId }: { jobId: string }) {
           Training job <code>{jobId}</code>
         </h1>
         {status && <StatusBadge status={status.status} />}
+        {/* In the head: nothing that loads later (facts, errors, charts) moves it under the pointer. */}
+        {status && <CancelJob key={jobId} jobId={jobId} status={status.status} onCancelled={setStatus} />}
       </div>
       <ApiErrorBox error={error} title="The job could not be loaded" />
       {status && (
         <>
           <JobSummary status={status} model={model} history={history} now={now} stream={stream} />
           {status.status === 'failed' && status.error && <FailureBox title="The job failed" message={status.error} />}
-          {active && <CancelJob jobId={jobId} onStatus={setStatus} />}
         </>
       )}
+      {status?.stoppedEarly && (
+        <p class="note" data-testid="stopped-early" role="status">
+          Stopped early after epoch {status.stoppedEarly.epoch} of {status.progress.epochs}: {status.stoppedEarly.monitor} did not
+          improve for {model?.training.earlyStopping?.patience ?? 'the patience'} epochs; the best was {fmt(status.stoppedEarly.best)} at
+          epoch {status.stoppedEarly.bestEpoch} (kept as the best checkpoint).
+        </p>
+      )}
+      {testMetrics && <EvaluationView testId="test-metrics" result={testMetrics} caption={`Test metrics (the dataset's test part, checkpoint of epoch ${testMetrics.checkpoint})`} />}
       {status && <TrainingCurves history={history} epochs={epochs} classification={classification} />}
+      {status && <LearningRateChart history={history} epochs={epochs} />}
       {history.length > 0 && <EpochTable history={history} caption="Metrics per epoch" collapsed />}
       {model && (
         <div class="columns">
@@ -142,43 +162,5 @@ function JobSummary({ status, model, history, now, stream }: { status: JobStatus
         {status.finishedAt && <Fact term="Finished">{fmtDate(status.finishedAt)}</Fact>}
       </dl>
     </>
-  );
-}
-
-function CancelJob({ jobId, onStatus }: { jobId: string; onStatus: (s: JobStatus) => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const cancel = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      onStatus(await api<JobStatus>(`/v1/training-jobs/${jobId}`, { method: 'DELETE' }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
-  return (
-    <div class="cancel">
-      {!confirming ? (
-        <button type="button" class="danger" onClick={() => setConfirming(true)} disabled={busy}>
-          Cancel job
-        </button>
-      ) : (
-        <div role="group" aria-label="Confirm cancellation">
-          <span>Stop training? The checkpoints saved so far are kept.</span>{' '}
-          <button type="button" class="danger" onClick={cancel} disabled={busy}>
-            Yes, cancel the job
-          </button>{' '}
-          <button type="button" class="secondary" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep training
-          </button>
-        </div>
-      )}
-      <ApiErrorBox error={error} title="The job could not be cancelled" />
-    </div>
   );
 }

@@ -1,8 +1,13 @@
-// A model: its checkpoints with their metrics and downloads, its curves, and a prediction form whose
-// explanation is the per-BN-layer trace h → ĥ → r next to the statistics that produced it.
+// A model: its checkpoints with their metrics and downloads, its curves, its test metrics, a prediction
+// form whose explanation is the per-BN-layer trace h → ĥ → r next to the statistics that produced it (for
+// an image model, fed from a dataset row drawn as its image), evaluation on a split, and its aliases.
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { DatasetInfo, ModelDetail } from '../api/types.js';
+import { EvaluationView } from '../components/evaluation.js';
+import { DigitPicker, isImageDataset } from './digit-picker.js';
+import { EvaluateForm } from './evaluate-form.js';
+import { ModelAliases } from './model-aliases.js';
 import { ApiErrorBox, FailureBox } from '../components/api-error.js';
 import { TrainingCurves } from '../components/training-curves.js';
 import { DownloadLink } from '../components/download-link.js';
@@ -25,6 +30,10 @@ export function ModelPage({ modelId }: { modelId: string }) {
     [m?.datasetId],
   );
   const [downloadError, setDownloadError] = useState<unknown>();
+  // A row the digit picker handed over, for the model it was picked for.
+  const [fill, setFill] = useState<{ modelId: string; x: number[] }>();
+  // Recorded at the job's end on the dataset's test part (absent before, or without a test part).
+  const testMetrics = m?.testMetrics;
   const history = useMemo(() => (m ? m.checkpoints.map((c) => c.metrics) : []), [m]);
   const epochs = m?.training.epochs;
 
@@ -54,11 +63,18 @@ export function ModelPage({ modelId }: { modelId: string }) {
             <Fact term="Created">{fmtDate(m.createdAt)}</Fact>
           </dl>
           {m.error && <FailureBox title="Training failed" message={m.error} />}
+          {testMetrics && <EvaluationView testId="test-metrics" result={testMetrics} caption={`Test metrics (the dataset's test part, checkpoint of epoch ${testMetrics.checkpoint})`} />}
           {m.latestEpoch !== null && (
             <>
               <TrainingCurves history={history} epochs={epochs} classification={m.spec.task !== 'regression'} />
               <h2>Predict</h2>
-              <PredictForm model={m} dataset={dataset.value} datasetError={dataset.error} />
+              {dataset.value && isImageDataset(m.inputDim) && <DigitPicker key={m.modelId} dataset={dataset.value} onUse={(x) => setFill({ modelId: m.modelId, x })} />}
+              {/* Keyed by model: another model's page starts with fresh forms (the route reuses this component). */}
+              <PredictForm key={m.modelId} model={m} dataset={dataset.value} datasetError={dataset.error} fill={fill?.modelId === m.modelId ? fill : undefined} />
+              <h2>Evaluate</h2>
+              <EvaluateForm key={m.modelId} model={m} dataset={dataset.value} />
+              <h2>Aliases</h2>
+              <ModelAliases key={m.modelId} model={m} onChanged={model.reload} />
               <h2>Checkpoints</h2>
               <ApiErrorBox error={downloadError} title="The download failed" />
               <EpochTable

@@ -3,7 +3,8 @@
 // job's page; an error names its field, which is marked and focused.
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { BatchNormSpec, ModelRequest, TrainingOptions } from '../../../src/schemas/model-spec.js';
+import { BatchNormSpec, ModelRequest, RetentionOptions, TrainingOptions, WeightInitSpec } from '../../../src/schemas/model-spec.js';
+import { EarlyStopping, LearningRateSchedule } from '../../../src/schemas/training-extras.js';
 import { api, ApiRequestError } from '../api/client.js';
 import { getDataset, knownDatasetIds } from '../api/datasets.js';
 import type { DatasetInfo, JobAccepted } from '../api/types.js';
@@ -24,6 +25,13 @@ const info = (schema: unknown) => schema as SchemaInfo;
 const T = TrainingOptions.properties;
 const M = ModelRequest.properties;
 const BN = BatchNormSpec.properties;
+const LR = LearningRateSchedule.properties;
+const ES = EarlyStopping.properties;
+const WI = WeightInitSpec.properties;
+const KEEP = RetentionOptions.properties;
+
+/** The built-in image sets: their pixels are unit (/255, the default) or raw (0-255), a suffix of the id. */
+const IMAGE_SETS = /^(builtin:(?:mnist|fashion-mnist))(?:\?scale=(unit|raw))?$/;
 
 /** Form fields by the API field they fill: the id of each control is derived from it. */
 const controlId = (field: string) => `job-${field.replace(/[^A-Za-z0-9]+/g, '-')}`;
@@ -42,6 +50,21 @@ interface Form {
   batchSize: string;
   validationSplit: string;
   seed: string;
+  schedule: string;
+  stepEpochs: string;
+  factor: string;
+  minLearningRate: string;
+  warmupEpochs: string;
+  earlyStopping: boolean;
+  monitor: string;
+  patience: string;
+  minDelta: string;
+  bnStatistics: string;
+  initMethod: string;
+  initMin: string;
+  initMax: string;
+  keepLast: string;
+  keepBest: string;
 }
 
 const initial = (datasetId: string): Form => ({
@@ -58,6 +81,21 @@ const initial = (datasetId: string): Form => ({
   batchSize: String(info(T.batchSize).default),
   validationSplit: String(info(T.validationSplit).default),
   seed: '',
+  schedule: String(info(LR.type).default),
+  stepEpochs: String(info(LR.stepEpochs).default),
+  factor: String(info(LR.factor).default),
+  minLearningRate: String(info(LR.minLearningRate).default),
+  warmupEpochs: String(info(LR.warmupEpochs).default),
+  earlyStopping: false,
+  monitor: String(info(ES.monitor).default),
+  patience: String(info(ES.patience).default),
+  minDelta: String(info(ES.minDelta).default),
+  bnStatistics: String(info(T.bnStatistics).default),
+  initMethod: String(info(WI.method).default),
+  initMin: String(info(WI.min).default),
+  initMax: String(info(WI.max).default),
+  keepLast: String(info(KEEP.keepLast).default),
+  keepBest: String(info(KEEP.keepBest).default),
 });
 
 /** The task a dataset suggests: two classes binary, more multiclass, none regression. */
@@ -91,6 +129,10 @@ function requestOf(f: Form) {
       batchNorm: f.bnEnabled
         ? { enabled: true, placement: f.placement, momentum: numberField(f.momentum, 'model.batchNorm.momentum') }
         : { enabled: false },
+      weightInit:
+        f.initMethod === 'uniform'
+          ? { method: f.initMethod, min: numberField(f.initMin, 'model.weightInit.min'), max: numberField(f.initMax, 'model.weightInit.max') }
+          : { method: f.initMethod },
     },
     training: {
       optimizer: f.optimizer,
@@ -99,6 +141,24 @@ function requestOf(f: Form) {
       batchSize: numberField(f.batchSize, 'training.batchSize'),
       validationSplit: numberField(f.validationSplit, 'training.validationSplit'),
       ...(f.seed.trim() !== '' && { seed: numberField(f.seed, 'training.seed') }),
+      learningRateSchedule: {
+        type: f.schedule,
+        ...(f.schedule === 'step' && {
+          stepEpochs: numberField(f.stepEpochs, 'training.learningRateSchedule.stepEpochs'),
+          factor: numberField(f.factor, 'training.learningRateSchedule.factor'),
+        }),
+        ...(f.schedule === 'cosine' && { minLearningRate: numberField(f.minLearningRate, 'training.learningRateSchedule.minLearningRate') }),
+        warmupEpochs: numberField(f.warmupEpochs, 'training.learningRateSchedule.warmupEpochs'),
+      },
+      ...(f.earlyStopping && {
+        earlyStopping: {
+          monitor: f.monitor,
+          patience: numberField(f.patience, 'training.earlyStopping.patience'),
+          minDelta: numberField(f.minDelta, 'training.earlyStopping.minDelta'),
+        },
+      }),
+      ...(f.bnEnabled && { bnStatistics: f.bnStatistics }),
+      checkpoints: { keepLast: numberField(f.keepLast, 'training.checkpoints.keepLast'), keepBest: numberField(f.keepBest, 'training.checkpoints.keepBest') },
     },
   };
 }
@@ -114,15 +174,31 @@ function controlFor(field: string | undefined): string | undefined {
     'model.batchNorm.placement',
     'model.batchNorm.momentum',
     'model.batchNorm',
+    'model.weightInit.method',
+    'model.weightInit.min',
+    'model.weightInit.max',
     'training.optimizer',
     'training.learningRate',
     'training.epochs',
     'training.batchSize',
     'training.validationSplit',
     'training.seed',
+    'training.learningRateSchedule.type',
+    'training.learningRateSchedule.stepEpochs',
+    'training.learningRateSchedule.factor',
+    'training.learningRateSchedule.minLearningRate',
+    'training.learningRateSchedule.warmupEpochs',
+    'training.earlyStopping.monitor',
+    'training.earlyStopping.patience',
+    'training.earlyStopping.minDelta',
+    'training.earlyStopping',
+    'training.bnStatistics',
+    'training.checkpoints.keepLast',
+    'training.checkpoints.keepBest',
   ];
   const match = known.find((k) => field === k || field.startsWith(`${k}[`) || field.startsWith(`${k}.`));
   if (match === 'model.batchNorm') return controlId('model.batchNorm.enabled');
+  if (match === 'training.earlyStopping') return controlId('training.earlyStopping.enabled');
   return match && controlId(match);
 }
 
@@ -146,7 +222,7 @@ export function NewJobPage() {
   // The chosen dataset's size and classes, and the task they suggest.
   useEffect(() => {
     const id = form.datasetId.trim();
-    if (!/^(builtin:[a-z0-9-]+|[A-Za-z0-9_-]+)$/.test(id)) return setDataset(undefined);
+    if (!/^(builtin:[a-z0-9-]+(\?scale=(unit|raw))?|[A-Za-z0-9_-]+)$/.test(id)) return setDataset(undefined);
     const abort = new AbortController();
     getDataset(id, abort.signal).then(
       (d) => {
@@ -174,6 +250,7 @@ export function NewJobPage() {
     }
   };
 
+  const image = IMAGE_SETS.exec(form.datasetId.trim());
   const invalid = (field: string) => (bad === controlId(field) ? 'true' : undefined);
   const select = (field: string, key: keyof Form, schema: unknown, label: string) => (
     <div class="field">
@@ -248,6 +325,18 @@ export function NewJobPage() {
               <a href="/ui/datasets">Upload one</a>
             </p>
           </div>
+          {image && (
+            <div class="field">
+              <label for="job-pixel-scale">Pixel scale</label>
+              <select id="job-pixel-scale" aria-describedby="job-pixel-scale-help" value={image[2] ?? 'unit'} onChange={(e) => set('datasetId', e.currentTarget.value === 'raw' ? `${image[1]}?scale=raw` : image[1])}>
+                <option value="unit">unit (pixels / 255, in [0, 1])</option>
+                <option value="raw">raw (0-255)</option>
+              </select>
+              <p class="help" id="job-pixel-scale-help">
+                The image sets' pixels as the network sees them; raw is the <code>?scale=raw</code> suffix of the dataset id.
+              </p>
+            </div>
+          )}
         </fieldset>
         <fieldset>
           <legend>Network</legend>
@@ -272,8 +361,14 @@ export function NewJobPage() {
             <div class="row">
               {select('model.batchNorm.placement', 'placement', BN.placement, 'BN placement')}
               {text('model.batchNorm.momentum', 'momentum', 'BN momentum', info(BN.momentum).description)}
+              {select('training.bnStatistics', 'bnStatistics', T.bnStatistics, 'BN population statistics')}
             </div>
           )}
+          <div class="row">
+            {select('model.weightInit.method', 'initMethod', WI.method, 'Weight initialisation')}
+            {form.initMethod === 'uniform' && text('model.weightInit.min', 'initMin', 'Uniform min', info(WI.min).description)}
+            {form.initMethod === 'uniform' && text('model.weightInit.max', 'initMax', 'Uniform max', info(WI.max).description)}
+          </div>
         </fieldset>
         <fieldset>
           <legend>Training</legend>
@@ -286,6 +381,46 @@ export function NewJobPage() {
           <div class="row">
             {text('training.validationSplit', 'validationSplit', 'Validation split', info(T.validationSplit).description)}
             {text('training.seed', 'seed', 'Seed (optional)', info(T.seed).description, 'numeric')}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Learning-rate schedule</legend>
+          <div class="row">
+            {select('training.learningRateSchedule.type', 'schedule', LR.type, 'Schedule')}
+            {form.schedule === 'step' && text('training.learningRateSchedule.stepEpochs', 'stepEpochs', 'Epochs per step', info(LR.stepEpochs).description, 'numeric')}
+            {form.schedule === 'step' && text('training.learningRateSchedule.factor', 'factor', 'Step factor', info(LR.factor).description)}
+            {form.schedule === 'cosine' && text('training.learningRateSchedule.minLearningRate', 'minLearningRate', 'Minimum learning rate', info(LR.minLearningRate).description)}
+            {text('training.learningRateSchedule.warmupEpochs', 'warmupEpochs', 'Warm-up epochs', info(LR.warmupEpochs).description, 'numeric')}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Early stopping and checkpoints</legend>
+          <div class="row">
+            <div class="field checkbox">
+              <input
+                id={controlId('training.earlyStopping.enabled')}
+                type="checkbox"
+                checked={form.earlyStopping}
+                aria-invalid={invalid('training.earlyStopping.enabled')}
+                aria-describedby="job-early-stopping-help"
+                onChange={(e) => set('earlyStopping', e.currentTarget.checked)}
+              />
+              <label for={controlId('training.earlyStopping.enabled')}>Stop early</label>
+            </div>
+          </div>
+          <p class="help" id="job-early-stopping-help">
+            {info(EarlyStopping).description}
+          </p>
+          {form.earlyStopping && (
+            <div class="row">
+              {select('training.earlyStopping.monitor', 'monitor', ES.monitor, 'Monitored loss')}
+              {text('training.earlyStopping.patience', 'patience', 'Patience (epochs)', info(ES.patience).description, 'numeric')}
+              {text('training.earlyStopping.minDelta', 'minDelta', 'Minimum improvement', info(ES.minDelta).description)}
+            </div>
+          )}
+          <div class="row">
+            {text('training.checkpoints.keepLast', 'keepLast', 'Keep the last N checkpoints', info(KEEP.keepLast).description, 'numeric')}
+            {text('training.checkpoints.keepBest', 'keepBest', 'Keep the best N checkpoints', info(KEEP.keepBest).description, 'numeric')}
           </div>
         </fieldset>
         <div class="actions">

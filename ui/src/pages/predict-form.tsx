@@ -1,7 +1,7 @@
 // One point in, the model's output out, and with `explain` each BN layer's trace h → ĥ → r beside the
 // moving mean and variance, gamma and beta of the checkpoint that produced it, so that anyone can redo
 // r = gamma * (h - movingMean) / sqrt(movingVariance + epsilon) + beta by hand.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiRequestError } from '../api/client.js';
 import type { BatchNormLayer, BatchNormTrace, CheckpointDocument, DatasetInfo, ModelDetail, PredictOne } from '../api/types.js';
 import { ApiErrorBox } from '../components/api-error.js';
@@ -14,6 +14,8 @@ interface Props {
   model: ModelDetail;
   dataset?: DatasetInfo;
   datasetError?: unknown;
+  /** A point chosen elsewhere (a dataset row): fills the form; a new object each time. */
+  fill?: { x: number[] };
 }
 
 interface Answer {
@@ -33,7 +35,7 @@ function parsePoint(values: string[], asList: string, inputDim: number, useList:
   });
 }
 
-export function PredictForm({ model, dataset, datasetError }: Props) {
+export function PredictForm({ model, dataset, datasetError, fill }: Props) {
   const inputDim = model.inputDim;
   const useList = inputDim > MAX_FIELDS;
   const names = dataset?.featureNames?.length === inputDim ? dataset.featureNames : undefined;
@@ -45,6 +47,14 @@ export function PredictForm({ model, dataset, datasetError }: Props) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const badField = error instanceof ApiRequestError ? error.field : undefined;
+
+  useEffect(() => {
+    if (!fill) return;
+    const text = fill.x.map(String);
+    setValues(text);
+    setAsList(text.join(', '));
+    document.getElementById(useList ? 'x-list' : 'x-0')?.focus();
+  }, [fill]);
 
   const fillMeans = () => {
     if (!dataset) return;
