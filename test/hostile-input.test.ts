@@ -806,6 +806,35 @@ function checkErrorShape(res: { statusCode: number; headers: Record<string, unkn
   assert.ok(message.length < 1000, `${detail}: message of ${message.length} characters`);
 }
 
+// Experiments: bodies rejected before any variant is queued, bad ids and queries
+const postExp = (c: Omit<Case, 'method' | 'url'>): Case => ({ method: 'POST', url: '/v1/experiments', ...c });
+const expBase = { datasetId: 'builtin:blobs', base: { model: { hidden: [4], task: 'binary' } } };
+const experimentCases: Case[] = [
+  postExp({ name: 'malformed JSON', ...raw('{"variants": ['), status: 400, message: /not valid JSON/ }),
+  postExp({ name: 'body an array', ...raw('[]'), status: 400, field: 'body' }),
+  postExp({ name: 'no variants', payload: { ...expBase, variants: [] }, status: 400, field: 'variants' }),
+  postExp({ name: '17 variants', payload: { ...expBase, variants: Array.from({ length: 17 }, (_, i) => ({ name: `v${i}` })) }, status: 400, field: 'variants' }),
+  postExp({ name: 'a variant name with a slash', payload: { ...expBase, variants: [{ name: 'a/b' }] }, status: 400, field: 'variants[0].name' }),
+  postExp({ name: 'duplicate variant names', payload: { ...expBase, variants: [{ name: 'a' }, { name: 'a' }] }, status: 400, field: 'variants[1].name' }),
+  postExp({ name: 'a bad learning rate in a variant', payload: { ...expBase, variants: [{ name: 'a', training: { learningRate: -1 } }] }, status: 400, field: 'variants[0].training.learningRate' }),
+  postExp({ name: 'an unknown variant field', payload: { ...expBase, variants: [{ name: 'a', colour: 'red' }] }, status: 400, field: 'variants[0].colour' }),
+  postExp({ name: 'a variant seed', payload: { ...expBase, variants: [{ name: 'a', training: { seed: 1 } }] }, status: 400, field: 'variants[0].training.seed' }),
+  postExp({ name: 'a scale on a dataset without one', payload: { ...expBase, variants: [{ name: 'a', dataset: { scale: 'raw' } }] }, status: 400, field: 'variants[0].dataset.scale' }),
+  postExp({ name: 'an unknown template', payload: { template: 'bn-everything', datasetId: 'builtin:mnist' }, status: 400, field: 'template' }),
+  postExp({ name: 'an unknown dataset', payload: { ...expBase, datasetId: 'ds_unknown', variants: [{ name: 'a' }] }, status: 404, field: 'datasetId', message: /no dataset ds_unknown/ }),
+  ...pageCases('GET /v1/experiments', '/v1/experiments'),
+  ...idCases('GET /v1/experiments/:experimentId', 'GET', (id) => `/v1/experiments/${id}`, 'experimentId'),
+  ...idCases('DELETE /v1/experiments/:experimentId', 'DELETE', (id) => `/v1/experiments/${id}`, 'experimentId'),
+  ...idCases('GET /v1/experiments/:experimentId/events', 'GET', (id) => `/v1/experiments/${id}/events`, 'experimentId', { headers: SSE }),
+  ...idCases('GET /v1/experiments/:experimentId/report', 'GET', (id) => `/v1/experiments/${id}/report`, 'experimentId'),
+  ...idCases('GET /v1/experiments/:experimentId/charts/loss.svg', 'GET', (id) => `/v1/experiments/${id}/charts/loss.svg`, 'experimentId'),
+  ...['GET', 'DELETE'].map((method): Case => ({ name: `${method} experiment unknown`, method: method as Case['method'], url: '/v1/experiments/exp_unknown', status: 404, field: 'experimentId', message: /no experiment exp_unknown/ })),
+  { name: 'events of an unknown experiment', url: '/v1/experiments/exp_unknown/events', headers: SSE, status: 404, field: 'experimentId', message: /no experiment/ },
+  { name: 'report of an unknown experiment', url: '/v1/experiments/exp_unknown/report', status: 404, field: 'experimentId', message: /no experiment/ },
+  { name: 'report ?format=pdf', url: '/v1/experiments/exp_unknown/report?format=pdf', status: 400, field: 'format' },
+  { name: 'an unknown chart', url: '/v1/experiments/exp_unknown/charts/pie.svg', status: 400, field: 'chart' },
+];
+
 const ALL: [string, Case[]][] = [
   ['POST /v1/datasets (JSON)', datasetJsonCases],
   ['POST /v1/datasets (CSV)', datasetCsvCases],
@@ -817,6 +846,7 @@ const ALL: [string, Case[]][] = [
   ['POST /v1/models/:modelId/evaluate', evaluateCases],
   ['/v1/models/:modelId/aliases/:alias (GET, PUT, DELETE)', aliasCases],
   ['/v2/models/{model}[/versions/{version}][/ready|/infer] (Open Inference Protocol)', v2Cases],
+  ['/v1/experiments (POST, list, GET, DELETE, events, report, charts)', experimentCases],
 ];
 
 for (const [group, cases] of ALL) {

@@ -36,6 +36,7 @@ import modelRoutes from './routes/models.js';
 import aliasRoutes from './routes/aliases.js';
 import predictRoutes from './routes/predict.js';
 import evaluateRoutes from './routes/evaluate.js';
+import experimentRoutes from './routes/experiments.js';
 import bnStatsRoutes from './routes/bn-stats.js';
 import v2Routes, { oipErrorBody } from './routes/v2/index.js';
 
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(aliasRoutes);
   await app.register(predictRoutes);
   await app.register(evaluateRoutes);
+  await app.register(experimentRoutes);
   await app.register(bnStatsRoutes);
   await app.register(staticUi);
   await app.register(v2Routes, { prefix: '/v2' });

@@ -133,6 +133,11 @@ export function isBuiltinId(id: string): boolean {
   return id.startsWith(BUILTIN_PREFIX);
 }
 
+/** True for the built-in image sets, which take ?scale= (builtin:mnist, builtin:fashion-mnist). */
+export function takesScale(id: string): boolean {
+  return parseId(id.replace(/\?.*$/, '') + '?scale=raw') !== null;
+}
+
 /** The built-in ids without options. */
 export function listBuiltinIds(): string[] {
   return Object.keys(SPECS);

@@ -5,6 +5,7 @@ import { SPEC_LIMITS, modelRequestSchema, trainingOptionsSchema, type RequestLim
 import { EpochMetrics } from './checkpoint.js';
 import { JobProgress, JobStatusName } from './job.js';
 import { TestMetrics } from './evaluation.js';
+import { BnStatsEpoch } from './bn-stats.js';
 
 export const EXPERIMENT_TEMPLATES = ['bn-comparisons'] as const;
 export type ExperimentTemplate = (typeof EXPERIMENT_TEMPLATES)[number];
@@ -60,7 +61,11 @@ export const ExperimentRequest = experimentRequestSchema(SPEC_LIMITS);
 export type ExperimentRequest = Static<typeof ExperimentRequest>;
 
 export const ExperimentStatusName = Type.Enum(['queued', 'running', 'completed', 'failed', 'cancelled'], {
-  description: 'running while any variant is queued or running; then failed or cancelled if any variant was, else completed',
+  description:
+    'queued while every variant is queued; running while any variant is queued or running; once all have ended: ' +
+    'cancelled if any variant was cancelled, else failed if any failed for another reason than diverging, else ' +
+    'completed. A variant that diverged (its loss became NaN or infinite) is a result of the experiment, not a ' +
+    'failure of it: its job is failed, its `diverged` says where, and the experiment can still be completed.',
 });
 export type ExperimentStatusName = Static<typeof ExperimentStatusName>;
 
@@ -75,16 +80,35 @@ export const ExperimentAccepted = Type.Object(
 );
 export type ExperimentAccepted = Static<typeof ExperimentAccepted>;
 
+export const Diverged = Type.Object(
+  {
+    epoch: Type.Integer({ description: 'The epoch in which the loss (or validation loss) became NaN or infinite' }),
+    lastFiniteEpoch: Type.Integer({ description: 'The last epoch saved with finite values; 0 when it diverged in epoch 1' }),
+  },
+  { additionalProperties: false, description: 'Present when the variant diverged (its job failed saying so)' },
+);
+export type Diverged = Static<typeof Diverged>;
+
 export const ExperimentVariantStatus = Type.Object(
   {
     ...ExperimentVariantRef.properties,
+    comparison: Type.Optional(Type.String({ description: "Templates: the comparison this variant belongs to (its pair's other half differs in batchNorm only)" })),
     datasetId: Type.String({ description: 'The dataset this variant trained on (with its scale)' }),
     status: JobStatusName,
     progress: JobProgress,
     history: Type.Optional(Type.Array(EpochMetrics)),
     testMetrics: Type.Optional(TestMetrics),
+    testMetricsOf: Type.Optional(
+      Type.Enum(['final', 'last-finite-checkpoint'], {
+        description: "final: the job's own test metrics, of the last epoch it trained; last-finite-checkpoint: a diverged variant's last finite checkpoint, evaluated on the test part",
+      }),
+    ),
+    diverged: Type.Optional(Diverged),
     error: Type.Optional(Type.String()),
-    durationMs: Type.Optional(Type.Number({ description: 'Wall time from the first epoch to the end, once finished' })),
+    durationMs: Type.Optional(
+      Type.Number({ description: "Training time: the sum of its epochs' durations (time queued behind other variants not counted), once finished" }),
+    ),
+    finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
     /** the variant's own settings: the base with its fields merged in */
     model: Type.Record(Type.String(), Type.Unknown()),
     training: Type.Record(Type.String(), Type.Unknown()),
@@ -99,6 +123,7 @@ export const ExperimentStatus = Type.Object(
     name: Type.String(),
     datasetId: Type.String(),
     template: Type.Optional(Type.Enum(EXPERIMENT_TEMPLATES)),
+    seed: Type.Integer({ description: 'The one seed every variant trains with (the base\'s, or chosen at random once and recorded)' }),
     status: ExperimentStatusName,
     createdAt: Type.String({ format: 'date-time' }),
     variants: Type.Array(ExperimentVariantStatus),
@@ -107,6 +132,84 @@ export const ExperimentStatus = Type.Object(
 );
 export type ExperimentStatus = Static<typeof ExperimentStatus>;
 
+export const ExperimentList = Type.Object(
+  {
+    experiments: Type.Array(ExperimentStatus, { description: 'Newest first, without the variants\' histories' }),
+    nextCursor: Type.Optional(Type.String({ description: 'Present when more items follow: pass it as ?cursor=' })),
+  },
+  { additionalProperties: false },
+);
+
+/** What the store keeps of an experiment: written once at creation; statuses are read from the queue. */
+export interface ExperimentRecord {
+  experimentId: string;
+  name: string;
+  datasetId: string;
+  template?: ExperimentTemplate;
+  /** the one seed every variant trains with */
+  seed: number;
+  createdAt: string;
+  variants: {
+    name: string;
+    comparison?: string;
+    jobId: string;
+    modelId: string;
+    datasetId: string;
+    model: Record<string, unknown>;
+    training: Record<string, unknown>;
+  }[];
+}
+
 /** The chart names of GET /v1/experiments/:id/charts/:chart.svg, in the report's order. */
 export const EXPERIMENT_CHARTS = ['loss', 'val-accuracy', 'drift', 'bn-gamma', 'bn-moving-variance'] as const;
 export type ExperimentChart = (typeof EXPERIMENT_CHARTS)[number];
+
+const Num = Type.Optional(Type.Number());
+
+export const ExperimentReportRow = Type.Object(
+  {
+    name: Type.String(),
+    comparison: Type.Optional(Type.String()),
+    batchNorm: Type.Boolean(),
+    optimizer: Type.String(),
+    learningRate: Type.Number(),
+    batchSize: Type.Integer(),
+    weightInit: Type.String({ description: 'glorot-uniform, or uniform(min, max)' }),
+    hidden: Type.Array(Type.Integer()),
+    datasetId: Type.String(),
+    status: JobStatusName,
+    outcome: Type.String({ description: 'completed, diverged in epoch N, failed: <why>, cancelled, queued, running' }),
+    epochsTrained: Type.Integer(),
+    final: Type.Optional(
+      Type.Object({ loss: Type.Number(), accuracy: Num, valLoss: Num, valAccuracy: Num }, { additionalProperties: false, description: 'The last epoch trained' }),
+    ),
+    test: Type.Optional(
+      Type.Object(
+        { accuracy: Num, loss: Type.Number(), checkpoint: Type.Integer(), of: Type.Enum(['final', 'last-finite-checkpoint']) },
+        { additionalProperties: false },
+      ),
+    ),
+    original: Type.Optional(Type.Number({ description: "bn-comparisons on MNIST: the Keras original's test accuracy" })),
+    durationMs: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type ExperimentReportRow = Static<typeof ExperimentReportRow>;
+
+export const ExperimentReport = Type.Object(
+  {
+    experiment: ExperimentStatus,
+    generatedAt: Type.String({ format: 'date-time' }),
+    notes: Type.Array(Type.String(), { description: 'How the figures were obtained: optimizer, test metrics, divergence, durations' }),
+    rows: Type.Array(ExperimentReportRow),
+    charts: Type.Array(
+      Type.Object(
+        { name: Type.Enum(EXPERIMENT_CHARTS), title: Type.String(), available: Type.Boolean(), url: Type.String() },
+        { additionalProperties: false },
+      ),
+    ),
+    bnStats: Type.Record(Type.String(), Type.Array(BnStatsEpoch), { description: "Each variant's per-epoch BN statistics, by variant name" }),
+  },
+  { additionalProperties: false, description: "The report's data (GET /v1/experiments/:id/report?format=json)" },
+);
+export type ExperimentReport = Static<typeof ExperimentReport>;

@@ -6,6 +6,7 @@
 //   models/<modelId>/epochs.jsonl             one line of metrics per trained epoch, never pruned
 //   models/<modelId>/aliases.json             alias name -> epoch
 //   models/<modelId>/.lock                    held while aliases change or retention prunes
+//   experiments/<experimentId>.json           an experiment: its settings and its variants' job and model ids
 //   models/<modelId>/checkpoints/<epoch, 6 digits>/
 //       checkpoint.json                       the document without values: tensors are references into
 //       weights.bin                           all tensors, float32 little-endian (the TF.js weights.bin)
@@ -39,6 +40,8 @@ export interface FsLayout {
   root: string;
   datasetsDir: string;
   modelsDir: string;
+  experimentsDir: string;
+  experimentPath(experimentId: string): string;
   datasetInfoPath(id: string): string;
   /** JSON rows of a dataset stored before the binary format (read, never written). */
   datasetDataPath(id: string): string;
@@ -67,6 +70,8 @@ export function fsLayout(dataDir: string): FsLayout {
     root,
     datasetsDir: path.join(root, 'datasets'),
     modelsDir: path.join(root, 'models'),
+    experimentsDir: path.join(root, 'experiments'),
+    experimentPath: (id) => inside('experiments', `${id}.json`),
     datasetInfoPath: (id) => inside('datasets', `${id}.json`),
     datasetDataPath: (id) => inside('datasets', `${id}.data.json`),
     datasetDir: (id) => inside('datasets', id),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TMP_PREFIX, uniqueSuffix, writeNewFile } from '../util/atomic-file.js';
 import { fsCheckpointStore, type CheckpointCacheOptions } from './fs-checkpoint-store.js';
 import { fsDatasetStore } from './fs-dataset-store.js';
+import { fsExperimentStore } from './fs-experiment-store.js';
 import { fsLayout } from './fs-layout.js';
 import { fsModelStore } from './fs-model-store.js';
 import type { Store } from './store.js';
@@ -27,6 +28,7 @@ export async function createFsStore(dataDir: string, options: FsStoreOptions = {
     ...fsDatasetStore(layout),
     ...fsModelStore(layout, forget),
     ...checkpoints,
+    ...fsExperimentStore(layout),
 
     async checkWritable(): Promise<void> {
       const probe = path.join(layout.root, `${TMP_PREFIX}probe-${uniqueSuffix()}`);

@@ -6,6 +6,7 @@ import type { ModelSpec, ResolvedTraining } from '../schemas/model-spec.js';
 import type { EpochMetrics, TfjsModelJson, TrainingState } from '../schemas/checkpoint.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { CheckpointRef } from '../schemas/checkpoint-ref.js';
+import type { ExperimentRecord } from '../schemas/experiment.js';
 import type { BnStatsEpoch } from '../schemas/bn-stats.js';
 import type { TestMetrics } from '../schemas/evaluation.js';
 
@@ -165,6 +166,14 @@ export interface Store {
   setAlias(modelId: string, name: string, epoch: number): Promise<void>;
   /** false when there was no such alias. */
   deleteAlias(modelId: string, name: string): Promise<boolean>;
+
+  /** Written once, at creation (the variants' statuses live in the queue). */
+  putExperiment(record: ExperimentRecord): Promise<void>;
+  getExperiment(experimentId: string): Promise<ExperimentRecord | null>;
+  /** Newest first (createdAt, then experimentId, both descending). */
+  listExperiments(): Promise<ExperimentRecord[]>;
+  /** Removes the record only (its variants' models stay); false when unknown. */
+  deleteExperiment(experimentId: string): Promise<boolean>;
 
   /** Throws when the store cannot be written. */
   checkWritable(): Promise<void>;

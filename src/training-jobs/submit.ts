@@ -256,10 +256,8 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
     return { claim, first: claim === proposal };
   }
 
-  return async function submit({ body, principal, idempotencyKey: key }: SubmitRequest): Promise<Submitted> {
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ApiError(400, 'Idempotency-Key must be 1-200 visible ASCII characters', 'Idempotency-Key');
-    }
+  /** Everything a submission checks before it writes anything; throws FieldErrors or ApiError (404 dataset). */
+  async function validated(body: unknown): Promise<{ request: TrainingJobRequest; facts: DataFacts }> {
     const issues = new IssueList();
     if (!requestIssues(body, issues)) {
       // What only the resolved job can tell is reported with the request's own problems, from its valid parts.
@@ -281,6 +279,14 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
     const facts = await dataFacts(request);
     // Validated with a provisional seed (it changes no verdict), so that an invalid body reserves no key.
     resolveJob(request, facts, 0);
+    return { request, facts };
+  }
+
+  async function submit({ body, principal, idempotencyKey: key }: SubmitRequest): Promise<Submitted> {
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new ApiError(400, 'Idempotency-Key must be 1-200 visible ASCII characters', 'Idempotency-Key');
+    }
+    const { request, facts } = await validated(body);
 
     let ids: IdempotencyClaim;
     let first = true;
@@ -312,7 +318,10 @@ export function createSubmitter({ store, queue, config, log }: SubmitDeps) {
     }
     log.info({ jobId: record.jobId, modelId: record.modelId, repeat: !first }, 'training job accepted');
     return { jobId: record.jobId, modelId: record.modelId, status: 'queued' };
-  };
+  }
+
+  // validate: the checks alone, for callers that submit several jobs only when all of them are valid.
+  return Object.assign(submit, { validate: async (body: unknown): Promise<void> => void (await validated(body)) });
 
   async function undo(record: ModelRecord, inline: boolean): Promise<void> {
     try {

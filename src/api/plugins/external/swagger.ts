@@ -13,6 +13,7 @@ export const TAGS = [
   { name: 'training', description: 'Queue training jobs, follow them (SSE), cancel them' },
   { name: 'models', description: 'Trained models, their checkpoints and TF.js artifacts' },
   { name: 'prediction', description: 'Inference with frozen population statistics' },
+  { name: 'experiments', description: 'Variants of a training job compared side by side, with an HTML report and SVG charts' },
   {
     name: 'inference-v2',
     description:
