@@ -1,39 +1,38 @@
 // The drift of each hidden layer's input per epoch, one colour per variant of an experiment, from each
 // variant's BN statistics.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { getBnStats, layersOf, type BnStatsEpoch } from '../api/bn-stats.js';
+import { getBnStats, layersOf, mergeBnEpochs, nextEpoch, type BnStatsEpoch } from '../api/bn-stats.js';
 import type { ExperimentVariantStatus } from '../api/experiments.js';
 import { ApiErrorBox } from './api-error.js';
 import { DriftOverlayChart } from './bn-charts.js';
 
-/** Each variant's bn-stats, fetched again whenever a variant has finished another epoch. */
+/**
+ * Each variant's bn-stats: the whole record once, then only the epochs after the last one known, whenever
+ * the variant has finished another epoch.
+ */
 export function DriftOverlay({ variants }: { variants: ExperimentVariantStatus[] }) {
   const [stats, setStats] = useState<Map<string, BnStatsEpoch[]>>(new Map());
   const [error, setError] = useState<unknown>();
   const progressKey = variants.map((v) => `${v.modelId}:${v.progress.epoch}:${v.status}`).join(',');
-  const fetched = useRef(new Map<string, string>());
+  const known = useRef(new Map<string, BnStatsEpoch[]>());
+  const fetchedAt = useRef(new Map<string, string>());
 
   useEffect(() => {
     const abort = new AbortController();
-    const stale = variants.filter((v) => fetched.current.get(v.modelId) !== `${v.progress.epoch}:${v.status}`);
+    const stale = variants.filter((v) => fetchedAt.current.get(v.modelId) !== `${v.progress.epoch}:${v.status}`);
     void Promise.all(
       stale.map(async (v) => {
+        const have = known.current.get(v.name) ?? [];
         try {
-          const response = await getBnStats(v.modelId, undefined, abort.signal);
-          fetched.current.set(v.modelId, `${v.progress.epoch}:${v.status}`);
-          return [v.name, response.epochs] as const;
+          const response = await getBnStats(v.modelId, have.length > 0 ? nextEpoch(have) : undefined, abort.signal);
+          fetchedAt.current.set(v.modelId, `${v.progress.epoch}:${v.status}`);
+          known.current.set(v.name, mergeBnEpochs(have, response.epochs));
         } catch (err) {
           if (!abort.signal.aborted) setError(err);
-          return undefined;
         }
       }),
-    ).then((got) => {
-      if (abort.signal.aborted) return;
-      setStats((old) => {
-        const next = new Map(old);
-        for (const g of got) if (g) next.set(g[0], g[1]);
-        return next;
-      });
+    ).then(() => {
+      if (!abort.signal.aborted && stale.length > 0) setStats(new Map(known.current));
     });
     return () => abort.abort();
   }, [progressKey]);

@@ -14,8 +14,7 @@ function last(v: ExperimentVariantStatus) {
 
 /** A variant that diverged is a result of the experiment: say where, and what its test metrics are of. */
 function outcomeOf(v: ExperimentVariantStatus): string | undefined {
-  const { diverged } = v as { diverged?: { epoch: number; lastFiniteEpoch: number } };
-  if (diverged) return `diverged in epoch ${diverged.epoch}`;
+  if (v.diverged) return `diverged in epoch ${v.diverged.epoch}`;
   return v.status === 'failed' ? v.error : undefined;
 }
 
@@ -158,7 +157,6 @@ export function TestMetricsTable({ variants }: { variants: ExperimentVariantStat
 
 /** A diverged variant is measured at its last finite checkpoint, which the table must not pass off as final. */
 function testMetricsOf(v: ExperimentVariantStatus): string {
-  const of = (v as { testMetricsOf?: string }).testMetricsOf;
-  return of === 'last-finite-checkpoint' ? 'the last finite checkpoint (diverged after it)' : 'the last epoch trained';
+  return v.testMetricsOf === 'last-finite-checkpoint' ? 'the last finite checkpoint (diverged after it)' : 'the last epoch trained';
 }
 

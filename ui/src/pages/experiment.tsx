@@ -16,6 +16,8 @@ import { fmtDate } from '../format.js';
 
 type Stream = 'connecting' | 'live' | 'reconnecting' | 'ended';
 
+const FLUSH_MS = 1000;
+
 export function ExperimentPage({ experimentId }: { experimentId: string }) {
   useTitle(`Experiment ${experimentId}`);
   const [status, setStatus] = useState<ExperimentStatus>();
@@ -29,6 +31,17 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
     setStatus(undefined);
     setError(undefined);
     setDeleted(false);
+    // Epochs of fast variants arrive many a second: they are applied together, at most once per
+    // FLUSH_MS, so that the page (and its charts) stays responsive; whole statuses are applied at once.
+    let pending: { event: string; data: unknown }[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      const events = pending;
+      pending = [];
+      if (!signal.aborted && events.length > 0) setStatus((s) => events.reduce((acc, e) => applyExperimentEvent(acc, e.event, e.data), s));
+    };
     (async () => {
       // An experiment that cannot be read (unknown id) has no stream either.
       const first = await getExperiment(experimentId, signal);
@@ -38,8 +51,11 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
         experimentId,
         {
           onEvent(event, data) {
-            setStream(FINAL_EVENTS.has(event) ? 'ended' : 'live');
-            setStatus((s) => applyExperimentEvent(s, event, data));
+            const final = FINAL_EVENTS.has(event);
+            setStream(final ? 'ended' : 'live');
+            pending.push({ event, data });
+            if (final || event === 'status') flush();
+            else timer ??= setTimeout(flush, FLUSH_MS);
           },
           onReconnecting: (reconnecting) => setStream(reconnecting ? 'reconnecting' : 'live'),
         },
@@ -52,7 +68,10 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
         setError(err);
       }
     });
-    return () => abort.abort();
+    return () => {
+      abort.abort();
+      clearTimeout(timer);
+    };
   }, [experimentId]);
 
   const active = status ? !isFinished(status.status) : false;
