@@ -261,7 +261,7 @@ describe('BN panel and experiments in Chromium against the real service', { conc
     await report.close();
   }));
 
-  test('cancels a running experiment from its page; the form names a rejected field; pages fit a 390 px screen', withServiceOutput(async () => {
+  test('cancels a running experiment from its page; the form names a rejected field, then starts the comparisons; pages fit a 390 px screen', withServiceOutput(async () => {
     const created = await api(svc, 'POST', '/v1/experiments', {
       name: 'long one',
       datasetId,
@@ -300,6 +300,21 @@ describe('BN panel and experiments in Chromium against the real service', { conc
     assert.equal((await api(svc, 'GET', '/v1/experiments')).body.experiments.length, experimentsBefore, 'nothing started');
     await assertLabelled(page);
     browser.assertNoProblems([400, 404]);
+
+    // Corrected, it starts the eight variants and opens their page; stopped at once from there.
+    await page.getByLabel('Name (optional)').fill('from the form');
+    await page.getByRole('button', { name: 'Start the comparisons' }).click();
+    await page.getByRole('heading', { name: 'Experiment from the form', level: 1 }).waitFor();
+    const started = decodeURIComponent(page.url().split('/').pop() as string);
+    const status = await api(svc, 'GET', `/v1/experiments/${started}`);
+    assert.equal(status.body.template, 'bn-comparisons');
+    assert.equal(status.body.datasetId, 'builtin:mnist');
+    assert.deepEqual(status.body.variants.map((v: any) => v.training.epochs), Array(8).fill(1));
+    assert.equal(await page.getByTestId('variants').locator('tbody tr').count(), 8);
+    await page.getByRole('button', { name: 'Cancel the experiment' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel the experiment' }).click();
+    await page.getByTestId('experiment-deleted').waitFor();
+    browser.assertNoProblems([404]);
 
     await page.setViewportSize({ width: 390, height: 844 });
     const pages: [string, string][] = [
