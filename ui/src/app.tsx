@@ -9,6 +9,9 @@ import { NewJobPage } from './pages/new-job.js';
 import { DatasetsPage } from './pages/datasets.js';
 import { DatasetPage } from './pages/dataset.js';
 import { NotFoundPage } from './pages/not-found.js';
+import { BnPanelPage } from './pages/bn-panel.js';
+import { ExperimentsPage } from './pages/experiments.js';
+import { ExperimentPage } from './pages/experiment.js';
 
 export const UI = '/ui';
 
@@ -17,6 +20,7 @@ const NAV = [
   { href: `${UI}/jobs`, label: 'Jobs', match: (p: string) => p === `${UI}/jobs` || (p.startsWith(`${UI}/jobs/`) && p !== `${UI}/jobs/new`) },
   { href: `${UI}/jobs/new`, label: 'New job', match: (p: string) => p === `${UI}/jobs/new` },
   { href: `${UI}/datasets`, label: 'Datasets', match: (p: string) => p.startsWith(`${UI}/datasets`) },
+  { href: `${UI}/experiments`, label: 'Experiments', match: (p: string) => p.startsWith(`${UI}/experiments`) },
 ];
 
 function Nav() {
@@ -65,11 +69,14 @@ export function App() {
           <Route path={`${UI}/`} component={ModelsPage} />
           <Route path={`${UI}/models`} component={ModelsPage} />
           <Route path={`${UI}/models/:modelId`} component={ModelPage} />
+          <Route path={`${UI}/models/:modelId/bn`} component={BnPanelPage} />
           <Route path={`${UI}/jobs`} component={JobsPage} />
           <Route path={`${UI}/jobs/new`} component={NewJobPage} />
           <Route path={`${UI}/jobs/:jobId`} component={JobPage} />
           <Route path={`${UI}/datasets`} component={DatasetsPage} />
           <Route path={`${UI}/datasets/:datasetId`} component={DatasetPage} />
+          <Route path={`${UI}/experiments`} component={ExperimentsPage} />
+          <Route path={`${UI}/experiments/:experimentId`} component={ExperimentPage} />
           <Route default component={NotFoundPage} />
         </Router>
       </main>

@@ -15,11 +15,16 @@ export interface StreamHandlers {
 const RETRY_MS = [500, 1000, 2000, 5000];
 
 /** Follows the job until its final event or until `signal` aborts; rejects on a 4xx (no such job, bad id). */
-export async function followJob(jobId: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
+export function followJob(jobId: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
+  return followEvents(`/v1/training-jobs/${encodeURIComponent(jobId)}/events`, handlers, signal);
+}
+
+/** Any of the API's event streams that end with a final event (a job's, an experiment's). */
+export async function followEvents(path: string, handlers: StreamHandlers, signal: AbortSignal): Promise<void> {
   let failures = 0;
   while (!signal.aborted) {
     try {
-      const res = await send(`/v1/training-jobs/${encodeURIComponent(jobId)}/events`, {
+      const res = await send(path, {
         headers: { accept: 'text/event-stream' },
         signal,
       });

@@ -59,6 +59,9 @@ export function ModelPage({ modelId }: { modelId: string }) {
             </Fact>
             <Fact term="Task">{m.spec.task}</Fact>
             <ModelFacts model={m} />
+            <Fact term="BN statistics">
+              <a href={`/ui/models/${m.modelId}/bn`}>per layer and epoch</a>
+            </Fact>
             <Fact term="Checkpoints">{m.latestEpoch === null ? 'none yet' : `${m.checkpoints.length} (latest: epoch ${m.latestEpoch})`}</Fact>
             <Fact term="Created">{fmtDate(m.createdAt)}</Fact>
           </dl>
