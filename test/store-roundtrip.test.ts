@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createFsStore } from '../src/store/fs-store.js';
+import { ModelGoneError } from '../src/store/store.js';
 import { datasetInfo, listTree, modelRecord, tempDir } from './store-fixtures.js';
 
 test('createFsStore creates the directory layout', async (t) => {
@@ -28,6 +29,19 @@ test('models: put, get, list newest first, delete', async (t) => {
   assert.deepEqual((await store.listModels()).map((m) => m.modelId), ['m_new', 'm_old']);
   assert.equal(await store.deleteModel('m_mid'), false);
   assert.deepEqual(await listTree(path.join(dir, 'models')), ['m_new', 'm_new/model.json', 'm_old', 'm_old/model.json']);
+});
+
+test('updateModel rewrites an existing record and never brings a deleted model back', async (t) => {
+  const dir = await tempDir(t);
+  const store = await createFsStore(dir);
+  await store.putModel(modelRecord('m_1'));
+  await store.updateModel({ ...modelRecord('m_1'), probeRows: 7 });
+  assert.equal((await store.getModel('m_1'))?.probeRows, 7);
+  await store.deleteModel('m_1');
+  // A worker finishing the job of a model deleted meanwhile: its write must fail, not recreate the model.
+  await assert.rejects(store.updateModel({ ...modelRecord('m_1'), probeRows: 8 }), ModelGoneError);
+  assert.equal(await store.getModel('m_1'), null);
+  assert.deepEqual(await listTree(path.join(dir, 'models')), []);
 });
 
 test('a model directory without model.json (checkpoints only) is not listed', async (t) => {

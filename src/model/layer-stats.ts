@@ -46,7 +46,8 @@ export function quantiles(values: ArrayLike<number>): Quantiles {
     const pos = q * (s.length - 1);
     const lo = Math.floor(pos);
     const hi = Math.min(s.length - 1, lo + 1);
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+    const f = pos - lo;
+    return f === 0 ? s[lo] : s[lo] + (s[hi] - s[lo]) * f; // f = 0: no Infinity - Infinity
   });
 }
 
@@ -69,7 +70,7 @@ function unitMoments(h: Float32Array, units: number, m: number): { mean: Float64
 
 /**
  * z = a . kernel (+ bias) for a [m, inputs] row-major, as the training step computes its products (a
- * backend op: on wasm its SIMD kernels, ~50x the plain loop), returned unit-major [units, m].
+ * backend op, the same kernels as the step's, rather than a loop over host memory), returned unit-major [units, m].
  */
 function denseUnitMajor(a: Float32Array, inputs: number, m: number, kernel: Float32Array, units: number, bias?: Float32Array): Float32Array {
   const z = tf.tidy(() => {

@@ -4,10 +4,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, isErrno, readJson, uniqueSuffix, writeFileAtomic } from '../util/atomic-file.js';
+import { mapInBatches } from '../util/map-in-batches.js';
 import { isStorableId, requireId, type FsLayout } from './fs-layout.js';
-import type { ModelRecord, Store } from './store.js';
+import { ModelGoneError, type ModelRecord, type Store } from './store.js';
 
-export type ModelStore = Pick<Store, 'putModel' | 'getModel' | 'listModels' | 'deleteModel'>;
+export type ModelStore = Pick<Store, 'putModel' | 'updateModel' | 'getModel' | 'listModels' | 'deleteModel'>;
 
 /** Prefix of a model directory being deleted: never listed (ids never start with '.'). */
 const DELETED_PREFIX = '.deleted-';
@@ -25,18 +26,21 @@ export function fsModelStore(layout: FsLayout, onDelete: (modelId: string) => vo
       await writeFileAtomic(layout.modelPath(modelId), JSON.stringify(record, null, 2));
     },
 
+    async updateModel(record) {
+      const modelId = requireId(record.modelId, 'model id');
+      // No mkdir: a worker finishing a job that was just deleted must not bring its model back.
+      if ((await readModel(modelId)) === null) throw new ModelGoneError(modelId);
+      await writeFileAtomic(layout.modelPath(modelId), JSON.stringify(record, null, 2));
+    },
+
     async getModel(modelId) {
       return isStorableId(modelId) ? readModel(modelId) : null;
     },
 
     async listModels() {
       const names = (await fs.readdir(layout.modelsDir)).filter(isStorableId);
-      const records: ModelRecord[] = [];
-      // Bounded parallelism: thousands of models must not open thousands of files at once.
-      for (let i = 0; i < names.length; i += 32) {
-        const batch = await Promise.all(names.slice(i, i + 32).map((n) => readModel(n)));
-        for (const r of batch) if (r) records.push(r);
-      }
+      // Bounded: thousands of models must not open thousands of files at once.
+      const records = (await mapInBatches(names, 32, readModel)).filter((r): r is ModelRecord => r !== null);
       return records.sort((a, b) =>
         a.createdAt === b.createdAt ? (a.modelId < b.modelId ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1,
       );

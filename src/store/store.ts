@@ -99,6 +99,8 @@ export interface Store {
   deleteDataset(id: string): Promise<boolean>;
 
   putModel(record: ModelRecord): Promise<void>;
+  /** Rewrites the record of a model that still exists; ModelGoneError once it is deleted (never recreates it). */
+  updateModel(record: ModelRecord): Promise<void>;
   getModel(modelId: string): Promise<ModelRecord | null>;
   /** Newest first (createdAt, then modelId, both descending). */
   listModels(): Promise<ModelRecord[]>;

@@ -7,7 +7,7 @@ import { DatasetError } from '../datasets/errors.js';
 import { evaluateCheckpoint } from '../evaluation/evaluate.js';
 import type { InferenceEngine } from '../inference/types.js';
 import type { TestMetrics } from '../schemas/evaluation.js';
-import type { Store } from '../store/store.js';
+import { ModelGoneError, type Store } from '../store/store.js';
 
 /** TestMetrics of checkpoint `epoch`, or undefined when the dataset has no test part. */
 export async function recordTestMetrics(
@@ -23,7 +23,7 @@ export async function recordTestMetrics(
   const info = await getDatasetInfo(store, datasetId);
   if (!info?.test) return undefined;
   const doc = await store.getCheckpoint(modelId, epoch);
-  if (!doc) throw new Error(`the checkpoint of epoch ${epoch} is gone before its test metrics were taken`);
+  if (!doc) throw new ModelGoneError(modelId); // the newest checkpoint is never pruned: only a deletion removes it
   const reader = await openDatasetSplit(store, datasetId, 'test');
   if (!reader) return undefined; // the dataset was deleted meanwhile
   let metrics: TestMetrics;
@@ -37,7 +37,7 @@ export async function recordTestMetrics(
   } finally {
     await reader.close();
   }
-  if (record) await store.putModel({ ...record, testMetrics: metrics, updatedAt: new Date().toISOString() });
+  if (record) await store.updateModel({ ...record, testMetrics: metrics, updatedAt: new Date().toISOString() });
   log.info({ checkpoint: epoch, rows: metrics.rows, loss: metrics.loss, accuracy: metrics.accuracy }, 'test metrics recorded');
   return metrics;
 }

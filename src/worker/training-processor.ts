@@ -33,7 +33,7 @@ import type { TrainingJobPayload, TrainingJobProgress, TrainingJobResult } from 
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { TrainingState } from '../schemas/checkpoint.js';
 import { createFsStore } from '../store/fs-store.js';
-import type { RetentionPolicy, Store } from '../store/store.js';
+import { ModelGoneError, type RetentionPolicy, type Store } from '../store/store.js';
 import { createWorkerConnection } from '../queue/connection.js';
 import { ABORT_SHUTDOWN, CANCELLED_REASON_PREFIX, cancelMarkerKey } from '../queue/names.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -188,10 +188,21 @@ export default async function trainingProcessor(
       const previous = (await store.getCheckpoint(modelId, lastSavedEpoch - 1)) ?? undefined;
       const probeOptions = { validationSplit: training.validationSplit, separateValidation: false };
       await store.appendBnStats(modelId, bnStatsOfCheckpoint(data.train, probeOptions, resume.checkpoint, previous));
-      if (!previous) log.warn({ epoch: lastSavedEpoch }, 'the BN statistics of the last saved epoch were measured again without their drift (the epoch before is pruned)');
+      if (!previous) {
+        const why = lastSavedEpoch === 1 ? 'epoch 0 has no checkpoint' : 'the epoch before is pruned';
+        log.warn({ epoch: lastSavedEpoch }, `the BN statistics of the last saved epoch were measured again without their drift (${why})`);
+      }
     }
     const complete = async (result: TrainingJobResult): Promise<TrainingJobResult> => {
-      const testMetrics = await recordTestMetrics(store, ctx.inference, modelId, payload.datasetId, result.lastSavedEpoch, log);
+      if (signal?.aborted) throw new TrainingCancelledError(result.lastSavedEpoch);
+      let testMetrics;
+      try {
+        testMetrics = await recordTestMetrics(store, ctx.inference, modelId, payload.datasetId, result.lastSavedEpoch, log);
+      } catch (err) {
+        if (err instanceof ModelGoneError) throw err; // deleted meanwhile: nothing is left to complete
+        // Every epoch is trained and saved: the test metrics are an extra, and their failure must not undo that.
+        log.error({ err, checkpoint: result.lastSavedEpoch }, 'test metrics not recorded; the job completes without them');
+      }
       return { ...result, ...(testMetrics && { testMetrics }) };
     };
 
@@ -220,7 +231,7 @@ export default async function trainingProcessor(
         // Epoch 0 once: an attempt that crashed before its first checkpoint logged the same one already.
         if (bnStats && bnLogged[0]?.epoch !== 0) await store.appendBnStats(modelId, bnStats);
         const record = await store.getModel(modelId);
-        if (record && record.probeRows !== probeRows) await store.putModel({ ...record, probeRows, updatedAt: new Date().toISOString() });
+        if (record && record.probeRows !== probeRows) await store.updateModel({ ...record, probeRows, updatedAt: new Date().toISOString() });
         await report(progressAt(resume?.checkpoint.metrics, training.epochs, batches, lastSavedEpoch, backend));
       },
       onCheckpoint: async (saved) => {

@@ -18,6 +18,7 @@ import { PageQuery, page } from '../pagination.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
 import { ID_PATTERN, commonErrors, content, described, errors, pickErrors } from './schemas.js';
+import { mapInBatches } from '../../util/map-in-batches.js';
 
 const ExperimentParams = Type.Object({ experimentId: Type.String({ pattern: ID_PATTERN, description: 'exp_...' }) });
 const ChartParams = Type.Object({ ...ExperimentParams.properties, chart: Type.Enum(EXPERIMENT_CHARTS) });
@@ -85,7 +86,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { items, nextCursor } = page(await experiments.list(), request.query, position);
-      const list = await Promise.all(items.map((r) => experiments.status(r, { history: false, evaluate: false })));
+      // Two experiments at a time: each reads up to 16 variants' logs at once.
+      const list = await mapInBatches(items, 2, (r) => experiments.status(r, { history: false, evaluate: false }));
       return { experiments: list, ...(nextCursor && { nextCursor }) };
     },
   );
