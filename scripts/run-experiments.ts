@@ -55,13 +55,27 @@ async function startService(): Promise<{ base: string; child: ChildProcess; data
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode} before it was ready`);
-    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) return { base, child, dataDir };
-    if (Date.now() > deadline) throw new Error('the service was not ready within 60 s');
-    await sleep(250);
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode} before it was ready`);
+      const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+      if (ready) return { base, child, dataDir };
+      if (Date.now() > deadline) throw new Error('the service was not ready within 60 s');
+      await sleep(250);
+    }
+  } catch (err) {
+    await stopService({ child, dataDir }); // never leave a service and its redis-server behind
+    throw err;
   }
+}
+
+async function stopService(service: { child: ChildProcess; dataDir: string }): Promise<void> {
+  if (service.child.exitCode === null && service.child.signalCode === null) {
+    const exited = new Promise((r) => service.child.once('exit', r));
+    service.child.kill('SIGTERM');
+    await exited;
+  }
+  await fs.rm(service.dataDir, { recursive: true, force: true });
 }
 
 interface Run {
@@ -118,6 +132,11 @@ async function runOne(base: string, slug: string, overrides: object | undefined)
   let last = '';
   for (;;) {
     const s = await api<{ status: string; variants: { name: string; status: string; progress: { epoch: number; epochs: number } }[] }>(base, 'GET', `/v1/experiments/${experimentId}`);
+    if (s.status === 503) {
+      await sleep(POLL_MS); // shedding load while the variants train: ask again
+      continue;
+    }
+    if (s.status !== 200) throw new Error(`GET /v1/experiments/${experimentId} answered ${s.status}: ${s.text.slice(0, 300)}`);
     const line = s.body.variants.map((v) => `${v.name}: ${v.status} ${v.progress.epoch}/${v.progress.epochs}`).join(' | ');
     if (line !== last) console.log(`  ${line}`);
     last = line;
@@ -211,11 +230,7 @@ async function main(): Promise<void> {
     await fs.writeFile(path.join(OUT, 'README.md'), readme(runs));
     console.log(`wrote ${path.relative(ROOT, OUT)}/`);
   } finally {
-    if (service) {
-      service.child.kill('SIGTERM');
-      await new Promise((r) => service?.child.once('exit', r));
-      await fs.rm(service.dataDir, { recursive: true, force: true });
-    }
+    if (service) await stopService(service);
   }
 }
 
