@@ -91,7 +91,7 @@ describe('dataset uploads and built-ins over HTTP', () => {
     }
     const bad = [
       ['/v1/datasets/builtin:mnist?scale=big', 400, 'scale'],
-      ['/v1/datasets/builtin:blobs?scale=raw', 404, 'id'],
+      ['/v1/datasets/builtin:blobs?scale=raw', 400, 'scale'],
       ['/v1/datasets/ds_x?scale=raw', 400, 'scale'],
       ['/v1/datasets/builtin:mnist%3Fscale%3Draw?scale=unit', 400, 'scale'],
     ] as const;

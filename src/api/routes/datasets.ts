@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DatasetInfo, DatasetRows, DatasetUpload, MAX_ROWS_PAGE, PART_NAMES } from '../../schemas/dataset.js';
 import { createDatasetFromUpload, getDatasetInfo, missingDatasetMessage, openDatasetPart, startUpload } from '../../datasets/dataset-service.js';
 import { featureRows } from '../../datasets/arrays.js';
-import { builtinInfo, isBuiltinId, listBuiltinIds } from '../../datasets/builtin.js';
+import { builtinInfo, isBuiltinId, listBuiltinIds, takesScale } from '../../datasets/builtin.js';
 import { DatasetError, DatasetTooLargeError } from '../../datasets/errors.js';
 import { counted } from '../../datasets/formats/source.js';
 import { FILE_FIELDS, VALUE_FIELDS, isFileField, isValueField, type UploadSession } from '../../datasets/upload.js';
@@ -84,7 +84,7 @@ const RowsQuery = Type.Object(
 /** The id a request names: ?scale= joins a built-in image set's id (builtin:mnist?scale=raw). */
 function scaledId(id: string, scale: string | undefined): string {
   if (scale === undefined) return id;
-  if (!id.startsWith('builtin:') || id.includes('?')) {
+  if (!takesScale(id) || id.includes('?')) {
     throw new ApiError(400, '?scale applies to builtin:mnist and builtin:fashion-mnist (not already given in the id)', 'scale');
   }
   return `${id}?scale=${scale}`;
