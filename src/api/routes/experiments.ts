@@ -17,7 +17,7 @@ import { createSubmitter } from '../../training-jobs/submit.js';
 import { PageQuery, page } from '../pagination.js';
 import { ApiError } from '../plugins/app/errors.js';
 import { rateLimited } from '../plugins/external/rate-limit.js';
-import { ID_PATTERN, commonErrors, content, described, errors, pickErrors } from './schemas.js';
+import { ID_PATTERN, commonErrors, content, described, pickErrors, sseResponses } from './schemas.js';
 import { mapInBatches } from '../../util/map-in-batches.js';
 
 const ExperimentParams = Type.Object({ experimentId: Type.String({ pattern: ID_PATTERN, description: 'exp_...' }) });
@@ -134,12 +134,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           'without history), then exactly one of `completed`, `failed`, `cancelled` (the whole experiment) once ' +
           'every variant has ended, after which the stream ends.',
         params: ExperimentParams,
-        response: {
-          200: content('text/event-stream', Type.String(), 'event: <type>\\ndata: <JSON>\\n\\n ...'),
-          406: described(errors[400], 'The client refused text/event-stream'),
-          ...commonErrors,
-          ...pickErrors(400, 404, 503),
-        },
+        response: sseResponses(),
       },
     },
     async (request, reply) => {

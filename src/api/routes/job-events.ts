@@ -6,14 +6,13 @@
 // so a client keeps the history from the first event and appends each `epoch`, and nothing grows with
 // the number of epochs per event. A client that connects after the job finished gets `status` and the
 // final event at once.
-import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { JobStatus } from '../../schemas/job.js';
 import type { EpochMetrics } from '../../schemas/checkpoint.js';
 import type { JobEvent } from '../../queue/types.js';
 import { FINAL_STATUSES, withProgress } from '../../queue/job-status.js';
 import { ApiError } from '../plugins/app/errors.js';
-import { JobIdParams, commonErrors, content, described, errors, pickErrors } from './schemas.js';
+import { JobIdParams, sseResponses } from './schemas.js';
 
 /** Pub/sub can drop a message (a Redis reconnect): poll now and then so a stream always ends. */
 const POLL_MS = 5000;
@@ -76,12 +75,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           'then exactly one of `completed`, `failed`, `cancelled` (the whole JobStatus with the full history), ' +
           'after which the server ends the stream. `data` is JSON. Lines starting with `:` are heartbeats.',
         params: JobIdParams,
-        response: {
-          200: content('text/event-stream', Type.String(), 'event: <type>\\ndata: <JSON>\\n\\n ...'),
-          406: described(errors[400], 'The client refused text/event-stream'),
-          ...commonErrors,
-          ...pickErrors(400, 404, 503),
-        },
+        response: sseResponses(),
       },
     },
     async (request, reply) => {

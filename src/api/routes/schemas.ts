@@ -234,3 +234,13 @@ export const ReadyResponse = Type.Object(
 export function content(type: string, schema: TSchema, description: string) {
   return { description, content: { [type]: { schema } } };
 }
+
+/** The responses of a Server-Sent Events route (the job's and the experiment's streams). */
+export function sseResponses() {
+  return {
+    200: content('text/event-stream', Type.String(), 'event: <type>\\ndata: <JSON>\\n\\n ...'),
+    406: described(errors[400], 'The client refused text/event-stream'),
+    ...commonErrors,
+    ...pickErrors(400, 404, 503),
+  };
+}
