@@ -5,15 +5,9 @@
 // UI_SCREENSHOTS=1 also writes docs/screenshots/bn-panel.png and docs/screenshots/experiment.png.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { faultFixture, isFinished, startReady, submitJob, waitForJob, withServiceOutput, type ServiceProcess } from './helpers/service-process.js';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCREENSHOTS = process.env.UI_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined;
+import { assertFitsWidth, assertLabelled, launchBrowser, screenshot, type TestBrowser } from './helpers/browser.js';
 
 /** Epochs of the BN model the panel follows live: enough that the page opens while it trains. */
 const LIVE_EPOCHS = 10;
@@ -51,31 +45,8 @@ async function uploadClouds(svc: ServiceProcess): Promise<string> {
   return body.id;
 }
 
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (!SCREENSHOTS) return;
-  await fs.mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
-}
 
-/** Every form control has a label (or an accessible name), and every button says what it does. */
-async function assertLabelled(page: Page): Promise<void> {
-  const unlabelled = await page.evaluate(() => {
-    const out: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('input, select, textarea, button, progress')) {
-      if ((el as HTMLInputElement).type === 'hidden' || el.closest('dialog:not([open])')) continue;
-      const labels = (el as HTMLInputElement).labels;
-      const named = (labels && labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim());
-      if (!named) out.push(el.outerHTML.slice(0, 120));
-    }
-    return out;
-  });
-  assert.deepEqual(unlabelled, [], `controls without a label on ${page.url()}`);
-}
 
-async function assertFitsWidth(page: Page): Promise<void> {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
-  assert.ok(scroll <= width, `${page.url()} is ${scroll} px wide in a ${width} px window`);
-}
 
 /** The number of rows a chart draws, once it has drawn `expected` of them. */
 async function waitForPoints(page: Page, chart: string, expected: number): Promise<void> {

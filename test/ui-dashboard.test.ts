@@ -14,11 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { faultFixture, startReady, withServiceOutput, type ServiceProcess } from './helpers/service-process.js';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import { assertFitsWidth, assertLabelled, launchBrowser, screenshot, type TestBrowser } from './helpers/browser.js';
 
 const KEY = 'ui-test-key-0123456789';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCREENSHOTS = process.env.UI_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined;
 
 /** Long enough per epoch (100 batches) that the page sees the curve grow, short enough for the suite. */
 const EPOCHS = 30;
@@ -73,33 +72,8 @@ function idxU8(shape: number[], values: number[]): Buffer {
   return buf;
 }
 
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (!SCREENSHOTS) return;
-  await fs.mkdir(SCREENSHOTS, { recursive: true });
-  // Animations and the caret would make every run's file different.
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
-}
 
-/** Every form control has a label (or an accessible name), and every button says what it does. */
-async function assertLabelled(page: Page): Promise<void> {
-  const unlabelled = await page.evaluate(() => {
-    const out: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('input, select, textarea, button')) {
-      if ((el as HTMLInputElement).type === 'hidden' || el.closest('dialog:not([open])')) continue;
-      const labels = (el as HTMLInputElement).labels;
-      const named = (labels && labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim());
-      if (!named) out.push(el.outerHTML.slice(0, 120));
-    }
-    return out;
-  });
-  assert.deepEqual(unlabelled, [], `controls without a label on ${page.url()}`);
-}
 
-/** No horizontal scrolling of the page itself (wide tables scroll inside their own box). */
-async function assertFitsWidth(page: Page): Promise<void> {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
-  assert.ok(scroll <= width, `${page.url()} is ${scroll} px wide in a ${width} px window`);
-}
 
 describe('dashboard in Chromium against the real service', { concurrency: false }, () => {
   const fixture = faultFixture();

@@ -1,9 +1,11 @@
 // Debian's Chromium (/usr/bin/chromium), headless, driven by playwright-core: never a downloaded browser.
 // A fresh profile per launch; every console error, uncaught page error and Content-Security-Policy
 // violation is recorded, and a test asserts that none happened beyond the API answers it provoked.
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -98,4 +100,35 @@ export async function launchBrowser(options: { width?: number; height?: number }
     },
   };
   return browser;
+}
+
+const SCREENSHOTS = process.env.UI_SCREENSHOTS === '1' ? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'screenshots') : undefined;
+
+/** With UI_SCREENSHOTS=1, the page as docs/screenshots/<name>.png (the README shows them). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  await fs.mkdir(SCREENSHOTS, { recursive: true });
+  // Animations and the caret would make every run's file different.
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+}
+
+/** Every form control has a label (or an accessible name), and every button says what it does. */
+export async function assertLabelled(page: Page): Promise<void> {
+  const unlabelled = await page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('input, select, textarea, button, progress')) {
+      if ((el as HTMLInputElement).type === 'hidden' || el.closest('dialog:not([open])')) continue;
+      const labels = (el as HTMLInputElement).labels;
+      const named = (labels && labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent?.trim());
+      if (!named) out.push(el.outerHTML.slice(0, 120));
+    }
+    return out;
+  });
+  assert.deepEqual(unlabelled, [], `controls without a label on ${page.url()}`);
+}
+
+/** No horizontal scrolling of the page itself (wide tables scroll inside their own box). */
+export async function assertFitsWidth(page: Page): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  assert.ok(scroll <= width, `${page.url()} is ${scroll} px wide in a ${width} px window`);
 }
