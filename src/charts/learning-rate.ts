@@ -3,7 +3,7 @@
 // the named dataset CHART_DATA so that a live chart swaps them without rebuilding the view.
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochMetrics } from '../schemas/checkpoint.js';
-import { CHART_DATA, type CurveOptions } from './training-curves.js';
+import { CHART_DATA, epochAxis, type CurveOptions } from './training-curves.js';
 
 export interface RatePoint {
   epoch: number;
@@ -31,13 +31,7 @@ export function learningRateSpec(points: RatePoint[], options: CurveOptions = {}
     data: { name: CHART_DATA },
     mark: { type: 'line', point: true, interpolate: 'step-after' },
     encoding: {
-      x: {
-        field: 'epoch',
-        type: 'quantitative',
-        title: 'epoch',
-        scale: { domain: [1, Math.max(2, maxEpoch)], nice: false },
-        axis: { tickMinStep: 1, format: 'd' },
-      },
+      x: epochAxis(maxEpoch),
       y: { field: 'learningRate', type: 'quantitative', title: 'learning rate', scale: { zero: true }, axis: { format: '.2~e' } },
       tooltip: [
         { field: 'epoch', type: 'quantitative' },

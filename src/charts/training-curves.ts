@@ -55,6 +55,17 @@ const TITLES: Record<CurveMetric, { title: string; y: string }> = {
   accuracy: { title: 'Accuracy per epoch', y: 'accuracy' },
 };
 
+/** The x encoding every per-epoch chart shares: epochs 1..maxEpoch, whole numbers only. */
+export function epochAxis(maxEpoch: number) {
+  return {
+    field: 'epoch',
+    type: 'quantitative' as const,
+    title: 'epoch',
+    scale: { domain: [1, Math.max(2, maxEpoch)], nice: false },
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+}
+
 /**
  * A line per split (and per variant when the points carry one: colour is the variant, the dash the
  * split), a point per epoch, the value on hover.
@@ -74,13 +85,7 @@ export function curveSpec(points: CurvePoint[], metric: CurveMetric, options: Cu
     data: { name: CHART_DATA },
     mark: { type: 'line', point: true, interpolate: 'linear' },
     encoding: {
-      x: {
-        field: 'epoch',
-        type: 'quantitative',
-        title: 'epoch',
-        scale: { domain: [1, Math.max(2, maxEpoch)], nice: false },
-        axis: { tickMinStep: 1, format: 'd' },
-      },
+      x: epochAxis(maxEpoch),
       y: {
         field: 'value',
         type: 'quantitative',
