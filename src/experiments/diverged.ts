@@ -3,20 +3,19 @@
 // and keeps the epochs before it). A variant that diverged in its first epoch left no checkpoint, so it
 // has no test metrics at all. Evaluations are cached: a checkpoint never changes once saved.
 import type { FastifyBaseLogger } from 'fastify';
-import { getDatasetInfo, openDatasetSplit } from '../datasets/dataset-service.js';
-import { evaluateCheckpoint } from '../evaluation/evaluate.js';
+import { DatasetError } from '../datasets/errors.js';
+import { evaluateOnTestPart, hasTestPart } from '../evaluation/test-part.js';
+import { TrainingDivergedError } from '../model/errors.js';
 import type { InferenceEngine } from '../inference/types.js';
 import type { Diverged } from '../schemas/experiment.js';
 import type { TestMetrics } from '../schemas/evaluation.js';
 import type { Store } from '../store/store.js';
 import { Lru } from '../util/lru.js';
 
-/** The processor's message (TrainingDivergedError in src/model/errors.ts). */
-const DIVERGED = /^training diverged: .* in epoch (\d+), batch \d+; the last finite checkpoint is epoch (\d+)\./;
-
+/** Where a failed variant diverged, read from its job's error (TrainingDivergedError's message). */
 export function divergedFrom(error: string | undefined): Diverged | undefined {
-  const m = error === undefined ? null : DIVERGED.exec(error);
-  return m ? { epoch: Number(m[1]), lastFiniteEpoch: Number(m[2]) } : undefined;
+  const d = TrainingDivergedError.parse(error);
+  return d && { epoch: d.epoch, lastFiniteEpoch: d.lastSavedEpoch };
 }
 
 export type LastFiniteMetrics = (modelId: string, datasetId: string, epoch: number) => Promise<TestMetrics | undefined>;
@@ -24,15 +23,15 @@ export type LastFiniteMetrics = (modelId: string, datasetId: string, epoch: numb
 export function lastFiniteEvaluator(store: Store, inference: InferenceEngine, log: FastifyBaseLogger): LastFiniteMetrics {
   const cache = new Lru<Promise<TestMetrics | undefined>>(512);
   async function evaluate(modelId: string, datasetId: string, epoch: number): Promise<TestMetrics | undefined> {
-    const info = await getDatasetInfo(store, datasetId);
-    const doc = info?.test ? await store.getCheckpoint(modelId, epoch) : null;
+    const doc = (await hasTestPart(store, datasetId)) ? await store.getCheckpoint(modelId, epoch) : null;
     if (!doc) return undefined;
-    const reader = await openDatasetSplit(store, datasetId, 'test');
-    if (!reader) return undefined;
     try {
-      return { checkpoint: epoch, ...(await evaluateCheckpoint(doc, inference, reader, 'test.labels')) };
-    } finally {
-      await reader.close();
+      return await evaluateOnTestPart(store, inference, datasetId, doc);
+    } catch (err) {
+      if (!(err instanceof DatasetError)) throw err;
+      // The model cannot take this test part: that will not change, so the answer is cached as none.
+      log.warn({ err: err.message, modelId, epoch }, "a diverged variant's test part cannot be evaluated; it has no test metrics");
+      return undefined;
     }
   }
   return (modelId, datasetId, epoch) => {

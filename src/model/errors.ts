@@ -26,4 +26,13 @@ export class TrainingDivergedError extends Error {
         `the last finite checkpoint is epoch ${lastSavedEpoch}. Lower the learning rate or enable batchNorm.`,
     );
   }
+
+  /** The epochs of such a message as a failed job keeps it (its error text), or undefined for any other. */
+  static parse(message: string | undefined): { epoch: number; lastSavedEpoch: number } | undefined {
+    const m = message === undefined ? null : DIVERGED_MESSAGE.exec(message);
+    return m ? { epoch: Number(m[1]), lastSavedEpoch: Number(m[2]) } : undefined;
+  }
 }
+
+/** What the constructor writes, read back; kept beside it so that the two change together. */
+const DIVERGED_MESSAGE = /^training diverged: .* in epoch (\d+), batch \d+; the last finite checkpoint is epoch (\d+)\./;
