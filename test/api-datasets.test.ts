@@ -9,6 +9,7 @@ import { listTree } from './store-fixtures.js';
 import { startEnv, type TestEnv } from './api-helpers.js';
 import { formBody, type FormEntry } from './helpers/form.js';
 import path from 'node:path';
+import { idxU8 } from './helpers/idx.js';
 
 const fixture = (name: string) => new Uint8Array(fs.readFileSync(new URL(`../../test/fixtures/npy/${name}`, import.meta.url)));
 const file = (filename: string, bytes: Uint8Array | string) => ({ filename, bytes });
@@ -200,13 +201,3 @@ describe('builtin:fashion-mnist without its Debian package', () => {
   });
 });
 
-/** A minimal IDX file of unsigned bytes (zeros unless given). */
-function idxU8(shape: number[], values: number[] = []): Uint8Array {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const buf = Buffer.alloc(4 + 4 * shape.length + size);
-  buf[2] = 0x08;
-  buf[3] = shape.length;
-  shape.forEach((d, a) => buf.writeUInt32BE(d, 4 + 4 * a));
-  Buffer.from(values).copy(buf, 4 + 4 * shape.length);
-  return buf;
-}

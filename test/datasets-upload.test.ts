@@ -11,19 +11,11 @@ import { createFsStore } from '../src/store/fs-store.js';
 import type { Store } from '../src/store/store.js';
 import { chunked } from './helpers/decode.js';
 import { listTree, tempDir } from './store-fixtures.js';
+import { idxU8 } from './helpers/idx.js';
 
 const limits = { maxRows: 1000, maxFeatures: 100, maxBytes: 1 << 20 };
 const fixture = (name: string) => new Uint8Array(fs.readFileSync(new URL(`../../test/fixtures/npy/${name}`, import.meta.url)));
 
-/** A minimal IDX file of unsigned bytes. */
-function idxU8(shape: number[], values: number[]): Uint8Array {
-  const buf = Buffer.alloc(4 + 4 * shape.length + values.length);
-  buf[2] = 0x08;
-  buf[3] = shape.length;
-  shape.forEach((d, a) => buf.writeUInt32BE(d, 4 + 4 * a));
-  Buffer.from(values).copy(buf, 4 + 4 * shape.length);
-  return buf;
-}
 
 type Step = ['field', string, string] | ['file', string, string, Uint8Array | string];
 

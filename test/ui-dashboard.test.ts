@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { faultFixture, startReady, withServiceOutput, type ServiceProcess } from './helpers/service-process.js';
 import { assertFitsWidth, assertLabelled, launchBrowser, screenshot, type TestBrowser } from './helpers/browser.js';
+import { idxU8 } from './helpers/idx.js';
 
 const KEY = 'ui-test-key-0123456789';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,15 +63,6 @@ async function untilJob(svc: ServiceProcess, jobId: string, until: (status: stri
   }
 }
 
-/** A minimal IDX file: unsigned bytes of the given shape. */
-function idxU8(shape: number[], values: number[]): Buffer {
-  const buf = Buffer.alloc(4 + 4 * shape.length + values.length);
-  buf[2] = 0x08;
-  buf[3] = shape.length;
-  shape.forEach((d, a) => buf.writeUInt32BE(d, 4 + 4 * a));
-  Buffer.from(values).copy(buf, 4 + 4 * shape.length);
-  return buf;
-}
 
 
 
